@@ -1,0 +1,51 @@
+"""avis: training evaluation and public reviews for funded vocational courses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from avis.config import load_settings
+
+
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, instance_path: str | Path | None = None
+) -> Flask:
+    """Build the application. Reads settings; never touches the database."""
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path) if instance_path else None,
+        instance_relative_config=True,
+    )
+    settings = load_settings(Path(app.instance_path), overrides=test_config)
+    app.config.update(settings)
+    app.config.update(
+        SECRET_KEY=settings["SECRET_KEY"],
+        SQLALCHEMY_ENGINES={"default": settings["DATABASE_URL"]},
+        BABEL_DEFAULT_LOCALE="fr",
+        BABEL_DEFAULT_TIMEZONE="Europe/Paris",
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["BASE_URL"].startswith("https://"),
+    )
+
+    from avis import i18n
+    from avis.db import configure_engine, db
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    i18n.init_app(app)
+
+    from avis import errors
+    from avis.public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    errors.init_app(app)
+
+    from avis.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,87 @@
+"""``avis import trainees`` and ``avis demo``."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from flask.cli import with_appcontext
+
+from avis import clock
+from avis.catalog.imports.formats import FORMATS
+from avis.catalog.imports.operations import ImportFileError, ImportSummary, import_trainees
+from avis.catalog.imports.reader import TraineeFile
+from avis.db import db
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import files."""
+
+
+def _progress(trainee_file: TraineeFile) -> Callable[[int], None]:
+    from avis.cli import progress_bar
+
+    unit = "lignes" if trainee_file.format.name == "xlsx" else "o"
+    advance, _close = progress_bar(trainee_file.size if unit == "o" else 0, unit)
+    return advance
+
+
+@import_group.command("trainees")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "format_name", type=click.Choice(sorted(FORMATS)),
+              help="File format (guessed from the file when omitted).")
+@click.option("--campaign", help="Campaign name given to new enrolments (default: file name).")
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+@with_appcontext
+def import_trainees_command(path: Path, format_name: str | None, campaign: str | None,
+                            dry_run: bool) -> None:
+    """Import trainees to survey from PATH (France Travail `pe` export, CSV or XLSX)."""
+    try:
+        summary = import_trainees(
+            db.session,
+            path,
+            format_name=format_name,
+            campaign=campaign,
+            dry_run=dry_run,
+            chunk_size=current_app.config["IMPORT_CHUNK_SIZE"],
+            progress=_progress,
+        )
+    except ImportFileError as exc:
+        click.echo(f"Erreur : {path.name} ne peut pas être importé : {exc}", err=True)
+        sys.exit(2)
+    _echo(summary)
+
+
+def _echo(summary: ImportSummary) -> None:
+    click.echo(summary.line())
+
+
+@click.command("demo")
+@click.option("--trainees", default=3000, show_default=True, help="Number of trainees.")
+@click.option("--seed", default=0, show_default=True, help="Random seed: same seed, same data.")
+@click.option("--if-empty", is_flag=True,
+              help="Do nothing when the database already holds training bodies.")
+@with_appcontext
+def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
+    """Load a realistic demo data set (Pays de la Loire) through the normal import."""
+    from avis.catalog.demo_data import demo_rows
+    from avis.models import TrainingBody
+
+    if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(TrainingBody)):
+        click.echo("Données déjà présentes : démo non chargée.")
+        return
+    frame = demo_rows(trainees=trainees, seed=seed, today=clock.today())
+    with tempfile.TemporaryDirectory(prefix="avis-demo-") as folder:
+        path = Path(folder) / f"demo-{seed}.csv"
+        frame.to_csv(path, sep=";", index=False, encoding="utf-8")
+        summary = import_trainees(db.session, path, format_name="csv", campaign="démo",
+                                  chunk_size=current_app.config["IMPORT_CHUNK_SIZE"])
+    _echo(summary)
+    if summary.rejected:
+        raise click.ClickException("the demo data set has rejected rows: it is out of date")

@@ -1,0 +1,237 @@
+"""Importing a trainee file: read, validate, write, report — one transaction per chunk.
+
+A chunk's catalogue rows, trainees, enrolments and the run's counters are
+committed together, so an import killed half-way leaves whole chunks only, and
+running it again skips what is there (every write is an idempotent upsert).
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session as DbSession
+
+from avis import clock
+from avis.catalog.imports.models import ImportRun, ImportStatus
+from avis.catalog.imports.reader import (
+    Chunk,
+    ImportFileError,
+    TraineeFile,
+    open_trainee_file,
+)
+from avis.catalog.imports.validate import validate_chunk
+from avis.catalog.imports.writer import DUPLICATE_REASON, RunState, drop_duplicates, write_rows
+
+#: Spreadsheets run a cell starting with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class ImportSummary:
+    file_name: str
+    dry_run: bool
+    rows_read: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    #: where the rejected rows were written, when there were any
+    rejected_path: Path | None = None
+    seconds: float = 0.0
+    import_run_id: int | None = None
+    details: dict[str, int] = field(default_factory=dict)
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of an import (French, for Region staff)."""
+        def n(value: int) -> str:
+            return f"{value:,}".replace(",", "\u202f")
+
+        text = (
+            f"{self.file_name} : {n(self.rows_read)} lignes lues, {n(self.imported)} importées, "
+            f"{n(self.updated)} mises à jour, {n(self.unchanged)} inchangées, "
+            f"{n(self.rejected)} rejetées"
+        )
+        if self.rejected_path:
+            text += f" (motifs dans {self.rejected_path.name})"
+        text += f", en {self.seconds:.1f} s".replace(".", ",")
+        if self.dry_run:
+            text += " — simulation : rien n'a été enregistré"
+        return text
+
+
+def rejected_path_for(path: Path) -> Path:
+    return path.with_name(path.name + ".rejected.csv")
+
+
+def import_trainees(
+    db_session: DbSession,
+    path: Path,
+    *,
+    format_name: str | None = None,
+    campaign: str | None = None,
+    dry_run: bool = False,
+    chunk_size: int = 20_000,
+    progress: Callable[[TraineeFile], Callable[[int], None]] | None = None,
+) -> ImportSummary:
+    """Import ``path``; raise ``ImportFileError`` when it cannot be read at all."""
+    started = time.monotonic()
+    path = Path(path)
+    trainee_file = open_trainee_file(path, format_name)
+    campaign = (campaign or path.name)[:100]
+    summary = ImportSummary(file_name=path.name, dry_run=dry_run)
+    run = None if dry_run else _start_run(db_session, trainee_file, campaign)
+    state = RunState()
+    report = _RejectedRowsReport(rejected_path_for(path), trainee_file)
+    tick = progress(trainee_file) if progress else None
+    try:
+        for chunk in trainee_file.chunks(chunk_size, tick):
+            validated = validate_chunk(chunk, trainee_file.header, trainee_file.format)
+            rows, duplicates = drop_duplicates(validated.rows, state)
+            rejected = validated.rejected + _duplicate_rejections(chunk, duplicates)
+            counts = write_rows(db_session, rows, state, campaign=campaign,
+                                import_run_id=run.id if run else None)
+            summary.rows_read += len(chunk)
+            summary.imported += counts.imported
+            summary.updated += counts.updated
+            summary.unchanged += counts.unchanged
+            summary.rejected += len(rejected)
+            summary.details = dict(state.details)
+            if run is not None:
+                _copy_counts(summary, run)
+                db_session.commit()
+            else:
+                db_session.flush()
+            report.add(rejected)
+    except BaseException as exc:
+        db_session.rollback()
+        report.discard()
+        if run is not None and not isinstance(exc, KeyboardInterrupt):
+            _finish_run(db_session, run, ImportStatus.failed, error=repr(exc)[:2000])
+        raise
+    if dry_run:
+        db_session.rollback()
+    else:
+        assert run is not None
+        _finish_run(db_session, run, ImportStatus.completed)
+        summary.import_run_id = run.id
+    summary.rejected_path = report.close()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _duplicate_rejections(
+    chunk: Chunk, duplicates: pd.DataFrame
+) -> list[tuple[int, list[str], str]]:
+    if duplicates.empty:
+        return []
+    position = {line: i for i, line in enumerate(chunk.lines)}
+    return [
+        (line, chunk.rows[position[line]], DUPLICATE_REASON)
+        for line in duplicates["line"].tolist()
+    ]
+
+
+def _start_run(db_session: DbSession, trainee_file: TraineeFile, campaign: str) -> ImportRun:
+    # A run of the same file still marked "running" was killed: a new one takes over.
+    db_session.execute(
+        sa.update(ImportRun)
+        .where(ImportRun.file_hash == trainee_file.sha256,
+               ImportRun.status == ImportStatus.running)
+        .values(status=ImportStatus.interrupted, finished_dt=clock.now())
+    )
+    run = ImportRun(
+        file_name=trainee_file.path.name[:255],
+        file_hash=trainee_file.sha256,
+        file_format=trainee_file.format.name,
+        campaign=campaign,
+        triggered_by=_operator()[:100],
+        started_dt=clock.now(),
+    )
+    db_session.add(run)
+    db_session.commit()
+    return run
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:  # no user name in a bare container
+        return str(os.getuid())
+
+
+def _copy_counts(summary: ImportSummary, run: ImportRun) -> None:
+    run.rows_read = summary.rows_read
+    run.imported = summary.imported
+    run.updated = summary.updated
+    run.unchanged = summary.unchanged
+    run.rejected = summary.rejected
+    run.details = dict(summary.details)
+
+
+def _finish_run(
+    db_session: DbSession, run: ImportRun, status: ImportStatus, error: str | None = None
+) -> None:
+    run = db_session.merge(run)
+    run.status = status
+    run.error = error
+    run.finished_dt = clock.now()
+    db_session.commit()
+
+
+class _RejectedRowsReport:
+    """``PATH.rejected.csv``: each refused row with its line number and reason.
+
+    Written next to the input in the same layout (plus ``ligne`` and ``motif``
+    first), so that staff can correct it and import it again: unknown columns
+    are ignored on import. Written to a temporary name and renamed at the end,
+    so a report on disk always belongs to a finished run.
+    """
+
+    def __init__(self, path: Path, trainee_file: TraineeFile) -> None:
+        self.path = path
+        self.partial = path.with_name(path.name + ".part")
+        self.trainee_file = trainee_file
+        self.count = 0
+        self._handle = None
+        self._writer = None
+
+    def add(self, rejected: list[tuple[int, list[str], str]]) -> None:
+        if not rejected:
+            return
+        if self._writer is None:
+            self._handle = self.partial.open("w", encoding="utf-8-sig", newline="")
+            delimiter = self.trainee_file.delimiter or ";"
+            self._writer = csv.writer(self._handle, delimiter=delimiter,
+                                      quoting=csv.QUOTE_MINIMAL)
+            self._writer.writerow(["ligne", "motif", *self.trainee_file.header])
+        for line, cells, reason in sorted(rejected, key=lambda item: item[0]):
+            self._writer.writerow([line, reason, *(_neutralise(c) for c in cells)])
+        self.count += len(rejected)
+
+    def close(self) -> Path | None:
+        if self._handle is not None:
+            self._handle.close()
+            os.replace(self.partial, self.path)
+            return self.path
+        self.path.unlink(missing_ok=True)  # a report left by an earlier run is now wrong
+        return None
+
+    def discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        self.partial.unlink(missing_ok=True)
+
+
+def _neutralise(cell: str) -> str:
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+__all__ = ["ImportFileError", "ImportSummary", "import_trainees", "rejected_path_for"]

@@ -1,0 +1,70 @@
+"""The ``avis`` command line. Commands are registered on the app, so ``flask --app avis`` works too."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from avis.db import db
+
+
+def main() -> None:
+    from avis import create_app
+
+    cli = FlaskGroup(
+        name="avis",
+        create_app=lambda: create_app(),
+        add_default_commands=False,
+        add_version_option=False,
+        load_dotenv=False,
+        help="avis: training evaluation and public reviews.",
+    )
+    cli.main(prog_name="avis")
+
+
+def register_commands(app: Flask) -> None:
+    from avis.catalog.cli import demo_command, import_group
+    from avis.migrations import db_group
+
+    app.cli.add_command(db_group)
+    app.cli.add_command(import_group)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(serve_command)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve_command(host: str, port: int) -> None:
+    """Development server (use gunicorn avis.wsgi:app in production)."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(f"avis sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+def progress_bar(total: int, unit: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A progress bar on a terminal, nothing otherwise; returns (advance, close)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total or None, unit=unit, unit_scale=True, disable=None, file=sys.stderr,
+               leave=False, dynamic_ncols=True)
+    return bar.update, bar.close
+
+
+def database_url() -> str:
+    return str(current_app.config["DATABASE_URL"])
+
+
+def instance_path() -> Path:
+    return Path(current_app.instance_path)
+
+
+__all__ = ["db", "main", "progress_bar", "register_commands"]

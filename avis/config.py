@@ -1,0 +1,193 @@
+"""Settings: defaults, then an optional instance ``avis.cfg``, then ``AVIS_*`` variables.
+
+Every setting is declared once below with its parser, so that a typo in a
+deployment (``AVIS_REMINDER_DELAYS_DAYS=5;12``) stops the application at start
+with a message naming the variable, instead of failing in a job weeks later.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ConfigError(ValueError):
+    """A setting has a value avis cannot use."""
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _strictly_positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+def _day_list(raw: str) -> tuple[int, ...]:
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    values = tuple(int(item) for item in items)
+    if any(v < 1 for v in values) or list(values) != sorted(set(values)):
+        raise ValueError("must be increasing whole numbers of days, e.g. 5,12")
+    return values
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return raw.rstrip("/")
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return raw
+
+    return parse
+
+
+def _email(raw: str) -> str:
+    if "@" not in raw or any(c in raw for c in "\r\n"):
+        raise ValueError("must be an email address")
+    return raw
+
+
+def _flag(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be 0 or 1")
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+@dataclass(frozen=True)
+class Setting:
+    #: name without the ``AVIS_`` prefix, as stored in ``app.config``
+    name: str
+    #: parses the raw string of an environment variable or ``avis.cfg`` value
+    parse: Callable[[str], Any]
+    #: default value (already parsed); ``None`` means "computed at start" or "unset"
+    default: Any
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", _text, None),
+    Setting("SECRET_KEY", _text, None),
+    Setting("BASE_URL", _http_url, "http://127.0.0.1:5000"),
+    Setting("MAIL_BACKEND", _choice("file", "smtp", "sendgrid"), "file"),
+    Setting("MAIL_FROM", _email, "avis@localhost"),
+    Setting("SENDGRID_API_KEY", _text, None),
+    Setting("SENDGRID_HOST", _http_url, "https://api.sendgrid.com"),
+    Setting("SENDGRID_WEBHOOK_PUBLIC_KEY", _text, None),
+    Setting("SMTP_HOST", _text, "localhost"),
+    Setting("SMTP_PORT", _strictly_positive_int, 25),
+    Setting("INVITATION_DELAY_DAYS", _positive_int, 1),
+    Setting("REMINDER_DELAYS_DAYS", _day_list, (5, 12)),
+    Setting("INVITATION_TTL_DAYS", _strictly_positive_int, 90),
+    Setting("FOLLOWUP_MONTHS", _strictly_positive_int, 6),
+    Setting("MIN_SESSION_SIZE", _strictly_positive_int, 5),
+    Setting("MIN_REVIEWS_FOR_SCORE", _strictly_positive_int, 3),
+    Setting("RETENTION_MONTHS", _strictly_positive_int, 24),
+    Setting("RATELIMIT_STORAGE_URL", _text, "memory://"),
+    Setting("SEND_BATCH_SIZE", _strictly_positive_int, 1000),
+    Setting("PUBLISH_COMMENTS_UNMODERATED", _flag, False),
+    Setting("IMPORT_CHUNK_SIZE", _strictly_positive_int, 20_000),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def load_settings(
+    instance_path: Path,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the validated settings, keyed by name without prefix.
+
+    Precedence, lowest first: defaults, ``instance/avis.cfg``, ``AVIS_*`` variables,
+    then ``overrides`` (used by tests, already typed).
+    """
+    environ = os.environ if environ is None else environ
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(_parse_all(_read_cfg(instance_path / "avis.cfg"), "avis.cfg"))
+    raw_env = {k[5:]: v for k, v in environ.items() if k.startswith("AVIS_") and k[5:] in _BY_NAME}
+    values.update(_parse_all(raw_env, "environment variable AVIS_"))
+    if overrides:
+        unknown = set(overrides) - set(_BY_NAME)
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values.update(overrides)
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance_path / 'avis.db'}"
+    if not values["SECRET_KEY"]:
+        values["SECRET_KEY"] = _instance_secret_key(instance_path)
+    if values["MAIL_BACKEND"] == "sendgrid" and not values["SENDGRID_API_KEY"]:
+        raise ConfigError("AVIS_SENDGRID_API_KEY is required when AVIS_MAIL_BACKEND=sendgrid")
+    return values
+
+
+def _parse_all(raw: Mapping[str, Any], source: str) -> dict[str, Any]:
+    parsed = {}
+    for name, value in raw.items():
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            raise ConfigError(f"{source}: unknown setting {name}")
+        if not isinstance(value, str):
+            value = ",".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
+        try:
+            parsed[name] = setting.parse(value)
+        except ValueError as exc:
+            label = f"AVIS_{name}" if source.startswith("environment") else f"{source}: {name}"
+            raise ConfigError(f"{label}={value!r} {exc}") from None
+    return parsed
+
+
+def _read_cfg(path: Path) -> dict[str, Any]:
+    """Read ``avis.cfg``: ``NAME = value`` lines, ``#`` comments; values as in the environment."""
+    if not path.exists():
+        return {}
+    values: dict[str, Any] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise ConfigError(f"{path}:{number}: expected NAME = value")
+        name, value = (part.strip() for part in line.split("=", 1))
+        name = name.removeprefix("AVIS_")
+        values[name] = value.strip("\"'")
+    return values
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: when two processes start at once, the second reads the first's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key

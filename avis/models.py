@@ -1,0 +1,20 @@
+"""Every model of every feature, so that Alembic and tests see the whole schema."""
+
+from avis.catalog.imports.models import ImportRun, ImportStatus
+from avis.catalog.models.courses import Action, Course
+from avis.catalog.models.sessions import Session
+from avis.catalog.models.trainees import Enrolment, Trainee
+from avis.catalog.models.training_bodies import TrainingBody
+from avis.db import Base
+
+__all__ = [
+    "Action",
+    "Base",
+    "Course",
+    "Enrolment",
+    "ImportRun",
+    "ImportStatus",
+    "Session",
+    "Trainee",
+    "TrainingBody",
+]

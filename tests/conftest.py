@@ -1,0 +1,88 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when
+``AVIS_TEST_DATABASE_URL`` is set (CI sets it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from avis import create_app
+from avis.db import db
+from avis.migrations import upgrade
+from avis.models import Base
+
+POSTGRES_URL = os.environ.get("AVIS_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+
+pytest_plugins = ["tests.catalog.fixtures"]
+
+
+def reset_database(url: str) -> None:
+    """Drop every table, ours and Alembic's, so the suite starts from an empty database."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            metadata = sa.MetaData()
+            metadata.reflect(connection)
+            metadata.drop_all(connection)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database of each kind; migrations run once per kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'avis.db'}"
+    else:
+        assert POSTGRES_URL
+        url = POSTGRES_URL
+    reset_database(url)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def instance_path(tmp_path: Path) -> Path:
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def app(database_url: str, instance_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "IMPORT_CHUNK_SIZE": 50},
+        instance_path=instance_path,
+    )
+    app.testing = True
+    yield app
+    with app.app_context():
+        db.session.rollback()
+        # Imports commit chunk by chunk: clean up by deleting, not by rolling back.
+        with db.engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
