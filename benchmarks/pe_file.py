@@ -179,6 +179,7 @@ FUNDING = (
     ("13", "41N", 3),
 )
 
+# fmt: off
 FIRST_NAMES = (
     "Marie", "Julie", "Camille", "Léa", "Manon", "Chloé", "Emma", "Inès", "Sarah", "Laura",
     "Pauline", "Céline", "Nathalie", "Sandrine", "Isabelle", "Stéphanie", "Aurélie", "Émilie",
@@ -205,6 +206,7 @@ _THEMES = (
     "NUMERIQUE", "RESTAURATION", "COMMERCE", "SANTE SOCIAL", "TRANSPORT", "TERTIAIRE",
     "AVENIR", "INSERTION", "QUALIFICATION",
 )
+# fmt: on
 _LEGAL_FORMS = ("SAS", "SARL", "ASSOCIATION", "SCOP", "EURL")
 _EMAIL_DOMAINS = ("example.org", "example.com", "example.net")
 _BAD_EMAILS = ("{local}.{domain}", "{local}@", "{local} @{domain}", "{local}@@{domain}")

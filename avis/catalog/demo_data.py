@@ -136,9 +136,7 @@ COURSES: tuple[_Course, ...] = (
     _Course("Plaquiste", "btp", ("22684", "22676"), ("87242",), (3, 6)),
     _Course("Agent d'entretien du bâtiment", "btp", ("22628", "22454"), ("86343",), (4, 7)),
     # industry
-    _Course(
-        "Opérateur menuiserie industrielle", "indus", ("22554", "22576"), ("87271",), (3, 6)
-    ),
+    _Course("Opérateur menuiserie industrielle", "indus", ("22554", "22576"), ("87271",), (3, 6)),
     _Course("Soudeur", "indus", ("23684", "23692"), ("82358", "91002"), (4, 8)),
     _Course("Agent de fabrication industrielle", "indus", ("31090", "31054"), ("87224",), (2, 5)),
     _Course("Technicien d'usinage", "indus", ("23665", "23654"), ("87229",), (6, 9)),
@@ -157,11 +155,12 @@ COURSES: tuple[_Course, ...] = (
     _Course("Employé commercial en magasin", "commerce", ("34566", "34594"), ("87160",), (3, 6)),
     _Course("Manager d'unité marchande", "commerce", ("34562", "32047"), ("87162",), (6, 9)),
     # digital
+    _Course("Développeur web et web mobile", "numerique", ("46270", "31088"), ("106360",), (6, 9)),
     _Course(
-        "Développeur web et web mobile", "numerique", ("46270", "31088"), ("106360",), (6, 9)
-    ),
-    _Course(
-        "Technicien d'assistance en informatique", "numerique", ("24231", "31006"), ("87253",),
+        "Technicien d'assistance en informatique",
+        "numerique",
+        ("24231", "31006"),
+        ("87253",),
         (5, 8),
     ),
     _Course("Compétences numériques de base", "numerique", ("15099", "70332"), (), (1, 2)),
@@ -200,30 +199,54 @@ _HEAD_OFFICES: dict[str, str] = {
 }
 
 BODIES: tuple[_Body, ...] = (
-    _Body("AFPA Nantes", ("Saint-Herblain", "Nantes"), ("btp", "indus", "logi", "tertiaire"),
-          "afpa", 3),
-    _Body("AFPA Saint-Nazaire", ("Saint-Nazaire", "Guérande"), ("indus", "btp", "logi"),
-          "afpa", 2),
-    _Body("AFPA Le Mans", ("Le Mans", "Allonnes"), ("logi", "indus", "tertiaire", "auto"),
-          "afpa", 3),
+    _Body(
+        "AFPA Nantes",
+        ("Saint-Herblain", "Nantes"),
+        ("btp", "indus", "logi", "tertiaire"),
+        "afpa",
+        3,
+    ),
+    _Body("AFPA Saint-Nazaire", ("Saint-Nazaire", "Guérande"), ("indus", "btp", "logi"), "afpa", 2),
+    _Body(
+        "AFPA Le Mans", ("Le Mans", "Allonnes"), ("logi", "indus", "tertiaire", "auto"), "afpa", 3
+    ),
     _Body("AFPA Laval", ("Laval",), ("btp", "indus", "sap"), "afpa", 2),
     _Body("AFPA La Roche-sur-Yon", ("La Roche-sur-Yon",), ("btp", "resto", "auto"), "afpa", 2),
-    _Body("GRETA Loire-Atlantique",
-          ("Nantes", "Saint-Nazaire", "Châteaubriant", "Ancenis-Saint-Géréon"),
-          ("sap", "tertiaire", "commerce", "base"), weight=3),
-    _Body("GRETA Maine-et-Loire", ("Angers", "Cholet", "Saumur", "Segré-en-Anjou Bleu"),
-          ("sap", "resto", "commerce", "base"), weight=3),
-    _Body("GRETA Mayenne", ("Laval", "Mayenne", "Château-Gontier-sur-Mayenne"),
-          ("sap", "indus", "base"), weight=2),
-    _Body("GRETA Sarthe", ("Le Mans", "La Flèche", "La Ferté-Bernard"),
-          ("tertiaire", "commerce", "resto", "base"), weight=2),
-    _Body("GRETA Vendée", ("La Roche-sur-Yon", "Les Sables-d'Olonne", "Fontenay-le-Comte"),
-          ("sap", "resto", "base"), weight=2),
+    _Body(
+        "GRETA Loire-Atlantique",
+        ("Nantes", "Saint-Nazaire", "Châteaubriant", "Ancenis-Saint-Géréon"),
+        ("sap", "tertiaire", "commerce", "base"),
+        weight=3,
+    ),
+    _Body(
+        "GRETA Maine-et-Loire",
+        ("Angers", "Cholet", "Saumur", "Segré-en-Anjou Bleu"),
+        ("sap", "resto", "commerce", "base"),
+        weight=3,
+    ),
+    _Body(
+        "GRETA Mayenne",
+        ("Laval", "Mayenne", "Château-Gontier-sur-Mayenne"),
+        ("sap", "indus", "base"),
+        weight=2,
+    ),
+    _Body(
+        "GRETA Sarthe",
+        ("Le Mans", "La Flèche", "La Ferté-Bernard"),
+        ("tertiaire", "commerce", "resto", "base"),
+        weight=2,
+    ),
+    _Body(
+        "GRETA Vendée",
+        ("La Roche-sur-Yon", "Les Sables-d'Olonne", "Fontenay-le-Comte"),
+        ("sap", "resto", "base"),
+        weight=2,
+    ),
     _Body("CCI Formation Sarthe", ("Le Mans",), ("commerce", "tertiaire")),
-    _Body("CCI Formation Maine-et-Loire", ("Angers", "Cholet"),
-          ("commerce", "tertiaire", "numerique")),
-    _Body("CCI Formation Loire-Atlantique", ("Nantes", "Saint-Nazaire"),
-          ("commerce", "tertiaire")),
+    _Body(
+        "CCI Formation Maine-et-Loire", ("Angers", "Cholet"), ("commerce", "tertiaire", "numerique")
+    ),
+    _Body("CCI Formation Loire-Atlantique", ("Nantes", "Saint-Nazaire"), ("commerce", "tertiaire")),
     _Body("CMA Formation Vendée", ("La Roche-sur-Yon",), ("resto", "auto", "commerce")),
     _Body("CMA Formation Mayenne", ("Laval",), ("resto", "auto")),
     _Body("Maison Familiale Rurale de Pouzauges", ("Pouzauges",), ("agri", "sap"), "mfr"),
@@ -235,8 +258,12 @@ BODIES: tuple[_Body, ...] = (
     _Body("CNAM Pays de la Loire", ("Nantes", "Angers"), ("tertiaire", "numerique")),
     _Body("ARIFTS Pays de la Loire", ("Angers", "Rezé"), ("sap",)),
     _Body("Horizon Compétences", ("Nantes", "Rezé"), ("tertiaire", "commerce", "base")),
-    _Body("Horizon Compétences Vendée", ("Challans", "Les Sables-d'Olonne"),
-          ("commerce", "base"), "horizon"),
+    _Body(
+        "Horizon Compétences Vendée",
+        ("Challans", "Les Sables-d'Olonne"),
+        ("commerce", "base"),
+        "horizon",
+    ),
     _Body("Atout Formation Conseil", ("Cholet",), ("tertiaire", "commerce", "base")),
     _Body("Cap Métiers Atlantique", ("Saint-Nazaire", "Pornic"), ("resto", "sap")),
     _Body("Ouest Logistique Formation", ("Carquefou",), ("logi",), weight=2),
@@ -268,6 +295,7 @@ _FUNDING: tuple[tuple[str, str, int], ...] = (
     ("AIF", "4|10", 3),
 )
 
+# fmt: off
 FIRST_NAMES = (
     "Marie", "Julie", "Camille", "Léa", "Manon", "Chloé", "Emma", "Inès", "Sarah", "Laura",
     "Pauline", "Céline", "Nathalie", "Sandrine", "Isabelle", "Stéphanie", "Aurélie", "Émilie",
@@ -294,6 +322,7 @@ LAST_NAMES = (
     "Gaudin", "Bouvier", "Tessier", "Cousin",
 )
 
+# fmt: on
 _EMAIL_DOMAINS = ("example.org", "example.com", "example.net")
 
 
@@ -470,15 +499,21 @@ def demo_rows(*, trainees: int = 3000, seed: int = 0, today: dt.date) -> pd.Data
                 next_action += rng.randint(1, 5_000)
                 dispositif, financeurs = rng.choices(funding_choices, funding_weights)[0]
                 action = _Action(
-                    b, course, formation, f"14_SE_{next_action:010d}", town, dispositif,
+                    b,
+                    course,
+                    formation,
+                    f"14_SE_{next_action:010d}",
+                    town,
+                    dispositif,
                     financeurs,
                 )
                 actions_by_place[b, course.title, town] = action
                 known.append(action)
         next_session += rng.randint(1, 40)
         start, end = _session_dates(rng, action.course, today)
-        sessions.append((action, f"SE{next_session}", f"SE_{next_session + 7_000_000:010d}",
-                         start, end))
+        sessions.append(
+            (action, f"SE{next_session}", f"SE_{next_session + 7_000_000:010d}", start, end)
+        )
 
     # Trainees: one slot per row; the first `trainees` slots give everyone a session, the
     # others a second one, preferably not overlapping the first.
