@@ -1,4 +1,7 @@
-"""The ``avis`` command line. Commands are registered on the app, so ``flask --app avis`` works too."""
+"""The ``avis`` command line.
+
+Commands are registered on the app, so ``flask --app avis`` works too.
+"""
 
 from __future__ import annotations
 

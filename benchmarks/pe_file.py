@@ -16,7 +16,8 @@ What the file holds:
 - exactly one row in 20 (row index % 20 == 19, i.e. 5 %) is deliberately bad, cycling
   through BAD_KINDS: an invalid email, a SIRET with a wrong check digit (the SIRET that
   applies: the delivering one, or the responsible one when the delivering one is empty),
-  an end date before the start date, an unknown funder code, a malformed postcode.
+  an end date before the start date, an unknown funder code, a malformed postcode (a
+  letter O for a zero, or six digits).
   Every other row is valid in all those respects; each bad row has exactly one defect.
 - sessions end during the 18 months before `last_end` (default 2026-03-31: fixed so that
   the bytes depend only on `rows` and `seed`); names, phones (ARCEP's ranges reserved for
@@ -436,11 +437,12 @@ def write_pe_file(
                             variant % len(_BAD_FUNDERS)
                         ]
                     else:
+                        # not 4 digits: importers rightly restore a leading zero lost
+                        # in a spreadsheet ("9510" -> "09510")
                         row_fields[_I["dc_cp_lieuformation"] - offset] = (
-                            postcode[:4],
                             postcode[:2] + "O" + postcode[3:],
                             postcode + "0",
-                        )[variant % 3]
+                        )[variant % 2]
                     row_tail = "|".join(row_fields)
                 else:
                     row_tail = tail

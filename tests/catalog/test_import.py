@@ -92,7 +92,8 @@ def test_pe_file_fills_the_catalogue(runner, trainee_file):
         ImportStatus.completed, 2, 2, 0)
     assert run.file_format == "pe"
     assert len(run.file_hash) == 64
-    assert run.finished_dt is not None and run.finished_dt >= run.started_dt
+    assert run.finished_dt is not None
+    assert run.finished_dt >= run.started_dt
     assert not path.with_name(path.name + ".rejected.csv").exists()
 
 
@@ -120,8 +121,8 @@ def test_format_is_guessed_from_the_header(runner, trainee_file):
 
 def test_reimporting_the_same_file_changes_nothing(runner, trainee_file):
     rows = [pe_row(n) for n in range(1, 8)] + [
-        pe_row(9, dn_session_id="2422799", dc_numeroicsession="14_SE_9", dc_cp_lieuformation="49000",
-               dc_ville_lieuformation="Angers", departement="49"),
+        pe_row(9, dn_session_id="2422799", dc_numeroicsession="14_SE_9",
+               dc_cp_lieuformation="49000", dc_ville_lieuformation="Angers", departement="49"),
         pe_row(1, dn_session_id="2422799"),  # the same trainee in a second session
     ]
     path = trainee_file("pe", rows)
@@ -245,7 +246,8 @@ def test_bad_rows_are_rejected_with_a_reason(runner, trainee_file, overrides, re
         assert "3 importées" in result.output
         assert not report.exists()
         return
-    assert "2 importées" in result.output and "1 rejetées" in result.output
+    assert "2 importées" in result.output
+    assert "1 rejetées" in result.output
     rows = rejected_rows(path)
     assert len(rows) == 1
     assert rows[0]["ligne"] == "3"
@@ -403,8 +405,9 @@ def test_pipe_delimited_pe_file_in_windows_1252(runner, trainee_file):
 
 def test_xlsx_file(runner, trainee_file):
     rows = [
-        generic_row(1, code_postal=1000, ville="Bourg-en-Bresse", date_debut=dt.datetime(2026, 3, 2),
-                    date_fin=dt.datetime(2026, 6, 12), siret_formateur=int(BODY_SIRET)),
+        generic_row(1, code_postal=1000, ville="Bourg-en-Bresse",
+                    date_debut=dt.datetime(2026, 3, 2), date_fin=dt.datetime(2026, 6, 12),
+                    siret_formateur=int(BODY_SIRET)),
         generic_row(2, email="pas-une-adresse"),
     ]
     path = trainee_file("xlsx", rows)
@@ -412,7 +415,8 @@ def test_xlsx_file(runner, trainee_file):
     result = run_import(runner, path, "--format", "xlsx")
 
     assert result.exit_code == 0, result.output
-    assert "1 importées" in result.output and "1 rejetées" in result.output
+    assert "1 importées" in result.output
+    assert "1 rejetées" in result.output
     session = db.session.scalars(sa.select(Session)).one()
     assert (session.postcode, session.departement, session.region_code) == ("01000", "01", "84")
     assert session.start_date == dt.date(2026, 3, 2)

@@ -1,0 +1,57 @@
+"""``avis demo``: a realistic Pays de la Loire data set, loaded through the real import."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from avis.db import db
+from avis.models import Action, Enrolment, Session, Trainee, TrainingBody
+
+pytestmark = pytest.mark.usefixtures("app_context")
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_demo_loads_a_region(runner):
+    result = runner.invoke(args=["demo"])
+
+    assert result.exit_code == 0, result.output
+    assert "0 rejetées" in result.output
+    assert count(Trainee) == 3000
+    assert 2900 <= count(Enrolment) <= 3300
+    assert 180 <= count(Session) <= 220
+    delivering = db.session.scalar(sa.select(sa.func.count(sa.distinct(Action.training_body_id))))
+    assert 35 <= delivering <= 45
+    regions = db.session.scalars(sa.select(Session.region_code).distinct()).all()
+    assert regions == ["52"]
+    departements = set(db.session.scalars(sa.select(Session.departement).distinct()))
+    assert departements == {"44", "49", "53", "72", "85"}
+    sizes = db.session.scalars(
+        sa.select(sa.func.count()).select_from(Enrolment).group_by(Enrolment.session_id)
+    ).all()
+    assert min(sizes) < 5, "small sessions must exist, for the privacy thresholds"
+
+
+def test_demo_is_deterministic_and_idempotent(runner):
+    assert runner.invoke(args=["demo", "--trainees", "400", "--seed", "7"]).exit_code == 0
+    bodies = db.session.scalars(sa.select(TrainingBody.siret).order_by(TrainingBody.siret)).all()
+
+    again = runner.invoke(args=["demo", "--trainees", "400", "--seed", "7"])
+
+    assert " 0 importées, 0 mises à jour" in again.output
+    assert db.session.scalars(
+        sa.select(TrainingBody.siret).order_by(TrainingBody.siret)).all() == bodies
+
+
+def test_demo_if_empty_keeps_existing_data(runner):
+    assert runner.invoke(args=["demo", "--trainees", "200"]).exit_code == 0
+    before = count(Enrolment)
+
+    result = runner.invoke(args=["demo", "--if-empty", "--trainees", "900", "--seed", "3"])
+
+    assert result.exit_code == 0
+    assert "démo non chargée" in result.output
+    assert count(Enrolment) == before

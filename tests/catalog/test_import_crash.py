@@ -1,0 +1,96 @@
+"""An import killed half-way leaves whole chunks only; running it again completes it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from avis.db import db
+from avis.models import Enrolment, ImportRun, ImportStatus, Session, Trainee
+from tests.catalog.fixtures import make_siret, pe_row, write_pe
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app_context")]
+
+ROWS = 6000
+CHUNK = 100
+
+
+def avis_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("avis")), *args]
+
+
+def avis_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVIS_")}
+    env.update(AVIS_DATABASE_URL=database_url, AVIS_SECRET_KEY="test",
+               AVIS_IMPORT_CHUNK_SIZE=str(CHUNK))
+    return env
+
+
+def big_file(path: Path) -> Path:
+    rows = []
+    for n in range(ROWS):
+        session = n // 12
+        rows.append(pe_row(
+            n,
+            dn_session_id=f"S{session}",
+            dc_numeroicsession=f"SE{session}",
+            dc_numeroicaction=f"AC{session % 50}",
+            dc_siretorganismeformateur=make_siret(5000 + session % 40),
+        ))
+    return write_pe(path, rows)
+
+
+def enrolment_count(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(sa.select(sa.func.count()).select_from(Enrolment.__table__))
+    finally:
+        engine.dispose()
+
+
+def test_killed_import_is_completed_by_a_rerun(database_url, tmp_path, instance_path):
+    path = big_file(tmp_path / "export.txt")
+    env = avis_env(database_url)
+    command = avis_command("import", "trainees", str(path), "--format", "pe")
+
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, cwd=instance_path) as process:
+        deadline = time.monotonic() + 120
+        try:
+            while enrolment_count(database_url) < 2 * CHUNK:
+                assert process.poll() is None, "the import ended before it could be killed"
+                assert time.monotonic() < deadline, "the import never committed a chunk"
+                time.sleep(0.01)
+        finally:
+            process.send_signal(signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL
+    killed_at = enrolment_count(database_url)
+    assert 0 < killed_at < ROWS, "the kill must land half-way for this test to mean anything"
+    # Whole chunks only: the chunk in flight was rolled back with its counters.
+    run = db.session.scalars(sa.select(ImportRun)).one()
+    assert run.status == ImportStatus.running
+    assert run.imported == killed_at
+
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300,
+                           cwd=instance_path, check=False)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert (
+        f"{ROWS:,}".replace(",", "\u202f") + " lignes lues, "
+        + f"{ROWS - killed_at:,}".replace(",", "\u202f") + " importées, 0 mises à jour, "
+        + f"{killed_at:,}".replace(",", "\u202f") + " inchangées, 0 rejetées"
+    ) in rerun.stdout
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == ROWS
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Trainee)) == ROWS
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Session)) == ROWS // 12
+    statuses = db.session.scalars(sa.select(ImportRun.status).order_by(ImportRun.id)).all()
+    assert statuses == [ImportStatus.interrupted, ImportStatus.completed]
