@@ -49,8 +49,10 @@ def test_migration_files_are_named_by_date_and_intent():
     assert names
     for name in names:
         date, time, _rev, *words = name.removesuffix(".py").split("_")
-        assert len(date) == 8 and date.isdigit(), name
-        assert len(time) == 4 and time.isdigit(), name
+        assert len(date) == 8, name
+        assert date.isdigit(), name
+        assert len(time) == 4, name
+        assert time.isdigit(), name
         assert words, name
 
 

@@ -1,4 +1,4 @@
-"""Settings: defaults, instance file, environment; bad values stop the start with a clear message."""
+"""Settings: defaults, instance file, environment; bad values stop the start, clearly."""
 
 from __future__ import annotations
 

@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
 from avis import clock
+from avis.catalog.imports.bulk import BulkTable
 from avis.db import Base
 from avis.models import Action, Course, Enrolment, Session, Trainee, TrainingBody
-
-#: Keys per ``IN (...)`` lookup: below SQLite's 32,766 bound parameters even for pairs.
-LOOKUP_BATCH = 5000
 
 DUPLICATE_REASON = "doublon d'une ligne précédente du fichier (même e-mail, même session)"
 
@@ -92,26 +89,25 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
     maybe_known = ~pairs["trainee_id"].isin(created_trainees) & ~pairs["session_id"].isin(
         state.created_sessions
     )
-    known = _existing_pairs(db_session, pairs[maybe_known])
+    enrolments = BulkTable(db_session.connection(), Enrolment.__table__)
+    lookup = pairs[maybe_known]
+    known = {
+        (row.trainee_id, row.session_id)
+        for row in enrolments.lookup(
+            ("trainee_id", "session_id"), (),
+            list(zip(lookup["trainee_id"].tolist(), lookup["session_id"].tolist(), strict=True)),
+        )
+    }
     candidates = pairs[~_pair_in(pairs, known)]
-    inserted: set[tuple[int, int]] = set()
-    if not candidates.empty:
-        records = [
-            {
-                "trainee_id": t,
-                "session_id": s,
-                "campaign": campaign,
-                "import_run_id": import_run_id,
-                "created_dt": now,
-                "updated_dt": now,
-            }
-            for t, s in zip(candidates["trainee_id"].tolist(), candidates["session_id"].tolist(),
-                            strict=True)
-        ]
-        stmt = _insert(db_session, Enrolment).on_conflict_do_nothing(
-            index_elements=["trainee_id", "session_id"]
-        ).returning(Enrolment.trainee_id, Enrolment.session_id)
-        inserted = {tuple(r) for r in db_session.execute(stmt, records)}
+    records = [
+        {"trainee_id": t, "session_id": s, "campaign": campaign, "import_run_id": import_run_id}
+        for t, s in zip(candidates["trainee_id"].tolist(), candidates["session_id"].tolist(),
+                        strict=True)
+    ]
+    inserted = {
+        (row.trainee_id, row.session_id)
+        for row in enrolments.insert(records, ("trainee_id", "session_id"), now)
+    }
     is_new = _pair_in(pairs, inserted)
     first_of_trainee = ~rows["email"].duplicated(keep="first").to_numpy()
     is_updated = ~is_new & pairs["trainee_id"].isin(updated_trainees).to_numpy() & first_of_trainee
@@ -130,18 +126,6 @@ def _pair_in(pairs: pd.DataFrame, members: set[tuple[int, int]]) -> pd.Series:
     keys = pd.Series(list(zip(pairs["trainee_id"], pairs["session_id"], strict=True)),
                      index=pairs.index, dtype=object)
     return keys.isin(members)
-
-
-def _existing_pairs(db_session: DbSession, pairs: pd.DataFrame) -> set[tuple[int, int]]:
-    found: set[tuple[int, int]] = set()
-    keys = list(zip(pairs["trainee_id"].tolist(), pairs["session_id"].tolist(), strict=True))
-    for start in range(0, len(keys), LOOKUP_BATCH):
-        batch = keys[start : start + LOOKUP_BATCH]
-        query = sa.select(Enrolment.trainee_id, Enrolment.session_id).where(
-            sa.tuple_(Enrolment.trainee_id, Enrolment.session_id).in_(batch)
-        )
-        found.update((t, s) for t, s in db_session.execute(query))
-    return found
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -271,17 +255,6 @@ def _write_trainees(
     return rows["email"].map(ids), created, updated
 
 
-def _insert(db_session: DbSession, model: type[Base]) -> Any:
-    dialect = db_session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - avis supports PostgreSQL and SQLite
-        raise RuntimeError(f"unsupported database: {dialect}")
-    return insert(model)
-
-
 class _Syncer:
     """Insert-or-update a batch of records of one model, matched on a natural key."""
 
@@ -307,39 +280,33 @@ class _Syncer:
         if not records:
             return {}
         keyed = {tuple(r[k] for k in key_names): r for r in records}
-        existing = self._lookup(model, key_names, compare, keyed)
+        bulk = BulkTable(self.db_session.connection(), model.__table__)
+        existing = {
+            tuple(row[1 : 1 + len(key_names)]): row for row in bulk.lookup(key_names, compare,
+                                                                            list(keyed))
+        }
         ids: dict[tuple[Hashable, ...], int] = {}
         updates, inserts = [], []
         for key, record in keyed.items():
             current = existing.get(key)
             if current is None:
-                inserts.append({**record, "created_dt": self.now, "updated_dt": self.now})
+                inserts.append(record)
                 continue
-            ids[key] = current["id"]
-            if may_update(key) and any(record[name] != current[name] for name in compare):
-                updates.append(
-                    {"id": current["id"], **{n: record[n] for n in compare},
-                     "updated_dt": self.now}
-                )
+            ids[key] = current.id
+            if may_update(key) and any(
+                record[name] != current._mapping[name] for name in compare
+            ):
+                updates.append({"id": current.id, **{n: record[n] for n in compare}})
                 self.last_updated.add(key)
-        if updates:
-            self.db_session.execute(sa.update(model), updates)
-        if inserts:
-            key_columns = [getattr(model, k) for k in key_names]
-            stmt = (
-                _insert(self.db_session, model)
-                .on_conflict_do_nothing(index_elements=list(key_names))
-                .returning(model.id, *key_columns)
-            )
-            for row in self.db_session.execute(stmt, inserts):
-                key = tuple(row[1:])
-                ids[key] = row[0]
-                self.last_created.add(key)
-            # Rows another import inserted meanwhile: take their ids, as existing ones.
-            missing = {k: keyed[k] for k in keyed if k not in ids}
-            if missing:
-                for key, current in self._lookup(model, key_names, (), missing).items():
-                    ids[key] = current["id"]
+        bulk.update(updates, self.now)
+        for row in bulk.insert(inserts, key_names, self.now):
+            key = tuple(row[1:])
+            ids[key] = row.id
+            self.last_created.add(key)
+        # Rows another import inserted meanwhile: take their ids, as existing ones.
+        missing = [k for k in keyed if k not in ids]
+        for row in bulk.lookup(key_names, (), missing):
+            ids[tuple(row[1:])] = row.id
         name = model.__tablename__
         self.details[f"{name}_created"] += len(self.last_created)
         self.details[f"{name}_updated"] += len(self.last_updated)
@@ -348,24 +315,3 @@ class _Syncer:
             self.last_updated = {key[0] for key in self.last_updated}
             return {key[0]: value for key, value in ids.items()}
         return ids
-
-    def _lookup(
-        self,
-        model: type[Base],
-        key_names: Sequence[str],
-        compare: Sequence[str],
-        keyed: dict[tuple[Hashable, ...], Any],
-    ) -> dict[tuple[Hashable, ...], dict[str, Any]]:
-        key_columns = [getattr(model, k) for k in key_names]
-        columns = [model.id, *key_columns, *(getattr(model, c) for c in compare)]
-        match = sa.tuple_(*key_columns) if len(key_columns) > 1 else key_columns[0]
-        keys = list(keyed)
-        found: dict[tuple[Hashable, ...], dict[str, Any]] = {}
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            batch = keys[start : start + LOOKUP_BATCH]
-            values: Iterable[Any] = batch if len(key_columns) > 1 else [k[0] for k in batch]
-            for row in self.db_session.execute(sa.select(*columns).where(match.in_(values))):
-                mapping = row._mapping
-                key = tuple(mapping[k] for k in key_columns)
-                found[key] = {"id": row[0], **{c: mapping[getattr(model, c)] for c in compare}}
-        return found
