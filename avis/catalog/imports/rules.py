@@ -27,6 +27,7 @@ take ``.dt.date`` to get :class:`datetime.date` objects.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 
@@ -232,6 +233,12 @@ def _compact_siret(s: pd.Series) -> pd.Series:
     return _per_unique(clean_text(s), compact)[0]
 
 
+@functools.lru_cache(maxsize=200_000)
+def _siret_is_valid(value: str) -> bool:
+    """The check digit test, remembered: the same bodies come back in every chunk."""
+    return stdnum_siret.is_valid(value)
+
+
 def check_siret(s: pd.Series, *, label: str, required: bool) -> tuple[pd.Series, pd.Series]:
     """SIRET numbers: 14 digits (inner spaces removed) with a valid check digit.
 
@@ -248,7 +255,7 @@ def check_siret(s: pd.Series, *, label: str, required: bool) -> tuple[pd.Series,
         value = _strip_inner_spaces(raw)
         if set(value) == {"0"}:
             return None, missing_reason
-        if len(value) == 14 and _is_digits(value) and stdnum_siret.is_valid(value):
+        if len(value) == 14 and _is_digits(value) and _siret_is_valid(value):
             return value, None
         return None, invalid_prefix + _quote(raw)
 
