@@ -1,10 +1,12 @@
 """Set-based lookups and writes of thousands of rows in one statement.
 
-On PostgreSQL every column travels as one array parameter and the statement
-reads them back with ``unnest``: the SQL text stays small and constant, where
-``IN (…)`` lists and multi-row ``VALUES`` would send (and make the driver
-parse) a statement of tens of thousands of placeholders. SQLite has no arrays:
-there, lookups use batched ``IN`` lists and writes use executemany.
+Rows travel as columns (``{"email": [...], "last_name": [...]}``). On
+PostgreSQL every column is one array parameter read back with ``unnest``: the
+SQL text stays small and constant, where ``IN (…)`` lists and multi-row
+``VALUES`` would make the driver build and parse statements of tens of
+thousands of placeholders; comparisons of stored and new values happen in the
+database too. SQLite has no arrays: lookups use batched ``IN`` lists and
+writes use executemany.
 """
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from avis.db import UTCDateTime
 
+#: Columns of equal length, by column name.
+Columns = dict[str, list[Any]]
+
 #: Keys per ``IN (...)`` lookup on SQLite: under its 32,766 bound parameters even for pairs.
 LOOKUP_BATCH = 5000
+
+
+def row_count(columns: Columns) -> int:
+    return len(next(iter(columns.values()))) if columns else 0
 
 
 class BulkTable:
@@ -32,37 +41,27 @@ class BulkTable:
         self.is_postgresql = connection.dialect.name == "postgresql"
 
     def lookup(
-        self, key_names: Sequence[str], columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
-    ) -> list[sa.Row[Any]]:
-        """Rows (``id``, keys, columns) whose key is one of ``keys``."""
-        if not keys:
-            return []
-        selected = [self.table.c.id, *(self.table.c[k] for k in key_names),
-                    *(self.table.c[c] for c in columns)]
-        if self.is_postgresql:
-            source = self._unnest(key_names, [dict(zip(key_names, k, strict=True)) for k in keys])
-            match = sa.and_(*(self.table.c[k] == source.c[k] for k in key_names))
-            return list(self.connection.execute(sa.select(*selected).join_from(
-                self.table, source, match)))
-        key_columns = [self.table.c[k] for k in key_names]
-        match_on = sa.tuple_(*key_columns) if len(key_columns) > 1 else key_columns[0]
-        found: list[sa.Row[Any]] = []
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            batch = keys[start : start + LOOKUP_BATCH]
-            values = batch if len(key_columns) > 1 else [k[0] for k in batch]
-            found.extend(self.connection.execute(sa.select(*selected).where(match_on.in_(values))))
-        return found
+        self, key_names: Sequence[str], rows: Columns, compare: Sequence[str] = ()
+    ) -> list[tuple[Any, ...]]:
+        """``(id, *key, changed)`` of the stored rows whose key is in ``rows``.
 
-    def insert(
-        self, rows: Sequence[dict[str, Any]], key_names: Sequence[str], now: dt.datetime
-    ) -> list[sa.Row[Any]]:
-        """Insert the rows not there yet; return (``id``, keys) of those inserted."""
-        if not rows:
+        ``changed`` tells whether any ``compare`` column differs from ``rows``.
+        """
+        if not row_count(rows):
             return []
-        names = list(rows[0])
+        if self.is_postgresql:
+            return self._pg_lookup(key_names, rows, compare)
+        return self._sqlite_lookup(key_names, rows, compare)
+
+    def insert(self, rows: Columns, key_names: Sequence[str], now: dt.datetime
+               ) -> list[tuple[Any, ...]]:
+        """Insert the rows not there yet; return ``(id, *key)`` of those inserted."""
+        if not row_count(rows):
+            return []
+        names = list(rows)
         returning = [self.table.c.id, *(self.table.c[k] for k in key_names)]
         if self.is_postgresql:
-            source = self._unnest(names, rows)
+            source = self._unnest(rows)
             stamp = sa.literal(now, UTCDateTime())
             stmt = (
                 postgresql.insert(self.table)
@@ -73,22 +72,22 @@ class BulkTable:
                 .on_conflict_do_nothing(index_elements=list(key_names))
                 .returning(*returning)
             )
-            return list(self.connection.execute(stmt))
+            return self.connection.execute(stmt).all()
         stmt = (
             sqlite.insert(self.table)
             .on_conflict_do_nothing(index_elements=list(key_names))
             .returning(*returning)
         )
-        stamped = [{**row, "created_dt": now, "updated_dt": now} for row in rows]
-        return list(self.connection.execute(stmt, stamped))
+        return self.connection.execute(stmt, _records(rows, created_dt=now, updated_dt=now)
+                                       ).all()
 
-    def update(self, rows: Sequence[dict[str, Any]], now: dt.datetime) -> None:
-        """Set the given columns of each row (a dict with its ``id``)."""
-        if not rows:
+    def update(self, ids: list[int], rows: Columns, now: dt.datetime) -> None:
+        """Set the given columns of the rows with these ``ids``."""
+        if not ids:
             return
-        names = [n for n in rows[0] if n != "id"]
+        names = list(rows)
         if self.is_postgresql:
-            source = self._unnest(["id", *names], rows)
+            source = self._unnest({"id": ids, **rows})
             stmt = (
                 sa.update(self.table)
                 .where(self.table.c.id == source.c.id)
@@ -102,28 +101,62 @@ class BulkTable:
             .where(self.table.c.id == sa.bindparam("_id"))
             .values({n: sa.bindparam(n) for n in (*names, "updated_dt")})
         )
-        self.connection.execute(
-            stmt, [{**{n: row[n] for n in names}, "_id": row["id"], "updated_dt": now}
-                   for row in rows]
-        )
+        self.connection.execute(stmt, _records({"_id": ids, **rows}, updated_dt=now))
+
+    def _pg_lookup(self, key_names: Sequence[str], rows: Columns, compare: Sequence[str]
+                   ) -> list[tuple[Any, ...]]:
+        source = self._unnest({n: rows[n] for n in (*key_names, *compare)})
+        if compare:
+            changed = sa.tuple_(*(self.table.c[c] for c in compare)).is_distinct_from(
+                sa.tuple_(*(self._read(source, c) for c in compare)))
+        else:
+            changed = sa.false()
+        query = sa.select(
+            self.table.c.id, *(self.table.c[k] for k in key_names), changed
+        ).join_from(self.table, source,
+                    sa.and_(*(self.table.c[k] == source.c[k] for k in key_names)))
+        return self.connection.execute(query).all()
+
+    def _sqlite_lookup(self, key_names: Sequence[str], rows: Columns, compare: Sequence[str]
+                       ) -> list[tuple[Any, ...]]:
+        keys = list(zip(*(rows[k] for k in key_names), strict=True))
+        wanted = dict(zip(keys, zip(*(rows[c] for c in compare), strict=True), strict=True)) \
+            if compare else {}
+        key_columns = [self.table.c[k] for k in key_names]
+        match_on = sa.tuple_(*key_columns) if len(key_columns) > 1 else key_columns[0]
+        query = sa.select(self.table.c.id, *key_columns, *(self.table.c[c] for c in compare))
+        found: list[tuple[Any, ...]] = []
+        width = 1 + len(key_names)
+        for start in range(0, len(keys), LOOKUP_BATCH):
+            batch = keys[start : start + LOOKUP_BATCH]
+            values = batch if len(key_columns) > 1 else [k[0] for k in batch]
+            for row in self.connection.execute(query.where(match_on.in_(values))):
+                key = tuple(row[1:width])
+                found.append((*row[:width], bool(compare) and tuple(row[width:]) != wanted[key]))
+        return found
 
     def _is_json(self, name: str) -> bool:
         return isinstance(self.table.c[name].type, sa.JSON)
 
-    def _unnest(self, names: Sequence[str], rows: Sequence[dict[str, Any]]) -> Any:
+    def _unnest(self, rows: Columns) -> Any:
         """``unnest(:a, :b, …) AS rows(a, b, …)``: one array parameter per column."""
         arrays = []
-        for name in names:
-            values = [row[name] for row in rows]
+        for name, values in rows.items():
             if self._is_json(name):
-                # No array of JSONB parameter type: ship text, cast back when read.
+                # There is no array-of-JSONB parameter: ship text, cast back when read.
                 values = [json.dumps(v) for v in values]
                 element: Any = sa.Text()
             else:
                 element = self.table.c[name].type
             arrays.append(sa.bindparam(f"rows_{name}", values, type_=postgresql.ARRAY(element)))
-        return sa.func.unnest(*arrays).table_valued(*names).render_derived(name="rows")
+        return sa.func.unnest(*arrays).table_valued(*rows).render_derived(name="rows")
 
     def _read(self, source: Any, name: str) -> Any:
         column = source.c[name]
         return sa.cast(column, postgresql.JSONB) if self._is_json(name) else column
+
+
+def _records(rows: Columns, **constants: Any) -> list[dict[str, Any]]:
+    names = list(rows)
+    return [dict(zip(names, values, strict=True), **constants)
+            for values in zip(*rows.values(), strict=True)]

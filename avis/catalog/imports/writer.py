@@ -15,19 +15,45 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session as DbSession
 
 from avis import clock
-from avis.catalog.imports.bulk import BulkTable
+from avis.catalog.imports.bulk import BulkTable, Columns, row_count
 from avis.db import Base
 from avis.models import Action, Course, Enrolment, Session, Trainee, TrainingBody
 
 DUPLICATE_REASON = "doublon d'une ligne précédente du fichier (même e-mail, même session)"
+
+
+class HashSet:
+    """A set of 64-bit hashes kept as one sorted numpy array: 8 bytes an entry.
+
+    A Python set of a million ints costs some 60 MB and, handed to ``isin``, is
+    copied into an array on every chunk; this answers a chunk's membership
+    questions with one binary search.
+    """
+
+    def __init__(self) -> None:
+        self._sorted = np.empty(0, dtype=np.uint64)
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def contains(self, hashes: np.ndarray) -> np.ndarray:
+        if not len(self._sorted):
+            return np.zeros(len(hashes), dtype=bool)
+        positions = np.searchsorted(self._sorted, hashes)
+        positions[positions == len(self._sorted)] = 0
+        return self._sorted[positions] == hashes
+
+    def add(self, hashes: np.ndarray) -> None:
+        self._sorted = np.union1d(self._sorted, hashes.astype(np.uint64, copy=False))
 
 
 @dataclass
@@ -41,9 +67,9 @@ class RunState:
     #: sessions this run created: none of their enrolments can already exist
     created_sessions: set[int] = field(default_factory=set)
     #: 64-bit hashes of emails whose trainee this run already wrote
-    seen_trainees: set[int] = field(default_factory=set)
+    seen_trainees: HashSet = field(default_factory=HashSet)
     #: 64-bit hashes of (email, session) pairs already read, to catch duplicates
-    seen_pairs: set[int] = field(default_factory=set)
+    seen_pairs: HashSet = field(default_factory=HashSet)
     #: bodies/courses/actions/sessions/trainees created and updated
     details: Counter[str] = field(default_factory=Counter)
 
@@ -64,10 +90,10 @@ def drop_duplicates(rows: pd.DataFrame, state: RunState) -> tuple[pd.DataFrame, 
     if rows.empty:
         return rows, rows
     hashes = pd.util.hash_pandas_object(rows[["email", "session_external_id"]], index=False)
-    repeated_in_chunk = hashes.duplicated(keep="first")
-    seen_before = hashes.isin(state.seen_pairs)
-    duplicate = repeated_in_chunk | seen_before
-    state.seen_pairs.update(hashes[~duplicate].tolist())
+    duplicate = hashes.duplicated(keep="first").to_numpy() | state.seen_pairs.contains(
+        hashes.to_numpy()
+    )
+    state.seen_pairs.add(hashes.to_numpy()[~duplicate])
     return rows[~duplicate], rows[duplicate]
 
 
@@ -76,45 +102,34 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
     """Write one chunk of validated, de-duplicated rows; the caller commits."""
     if rows.empty:
         return ChunkCounts()
-    now = clock.now()
-    sync = _Syncer(db_session, now, state.details)
+    sync = _Syncer(db_session, clock.now(), state.details)
     _write_bodies(sync, rows, state)
     _write_courses(sync, rows, state)
     _write_actions(sync, rows, state)
     _write_sessions(sync, rows, state)
     trainee_ids, created_trainees, updated_trainees = _write_trainees(sync, rows, state)
-    session_ids = rows["session_external_id"].map(state.session_ids)
-    pairs = pd.DataFrame({"trainee_id": trainee_ids.to_numpy(), "session_id": session_ids})
+    pairs = pd.DataFrame({
+        "trainee_id": trainee_ids,
+        "session_id": rows["session_external_id"].map(state.session_ids).to_numpy(),
+    })
     # A pair can exist already only if both its trainee and its session did.
-    maybe_known = ~pairs["trainee_id"].isin(created_trainees) & ~pairs["session_id"].isin(
-        state.created_sessions
-    )
+    maybe_known = ~(pairs["trainee_id"].isin(created_trainees)
+                    | pairs["session_id"].isin(state.created_sessions))
     enrolments = BulkTable(db_session.connection(), Enrolment.__table__)
     lookup = pairs[maybe_known]
-    known = {
-        (row.trainee_id, row.session_id)
-        for row in enrolments.lookup(
-            ("trainee_id", "session_id"), (),
-            list(zip(lookup["trainee_id"].tolist(), lookup["session_id"].tolist(), strict=True)),
-        )
-    }
-    candidates = pairs[~_pair_in(pairs, known)]
-    records = [
-        {"trainee_id": t, "session_id": s, "campaign": campaign, "import_run_id": import_run_id}
-        for t, s in zip(candidates["trainee_id"].tolist(), candidates["session_id"].tolist(),
-                        strict=True)
-    ]
-    inserted = {
-        (row.trainee_id, row.session_id)
-        for row in enrolments.insert(records, ("trainee_id", "session_id"), now)
-    }
-    is_new = _pair_in(pairs, inserted)
+    known = enrolments.lookup(("trainee_id", "session_id"), {
+        "trainee_id": lookup["trainee_id"].tolist(), "session_id": lookup["session_id"].tolist()})
+    candidates = pairs[~_pair_in(pairs, {(t, s) for _id, t, s, _changed in known})]
+    inserted = enrolments.insert({
+        "trainee_id": candidates["trainee_id"].tolist(),
+        "session_id": candidates["session_id"].tolist(),
+        "campaign": [campaign] * len(candidates),
+        "import_run_id": [import_run_id] * len(candidates),
+    }, ("trainee_id", "session_id"), sync.now)
+    is_new = _pair_in(pairs, {(t, s) for _id, t, s in inserted}).to_numpy()
     first_of_trainee = ~rows["email"].duplicated(keep="first").to_numpy()
     is_updated = ~is_new & pairs["trainee_id"].isin(updated_trainees).to_numpy() & first_of_trainee
-    counts = ChunkCounts(
-        imported=int(is_new.sum()),
-        updated=int(is_updated.sum()),
-    )
+    counts = ChunkCounts(imported=int(is_new.sum()), updated=int(is_updated.sum()))
     counts.unchanged = len(rows) - counts.imported - counts.updated
     state.details["enrolments_created"] += counts.imported
     return counts
@@ -123,75 +138,69 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
 def _pair_in(pairs: pd.DataFrame, members: set[tuple[int, int]]) -> pd.Series:
     if not members:
         return pd.Series(False, index=pairs.index)
-    keys = pd.Series(list(zip(pairs["trainee_id"], pairs["session_id"], strict=True)),
-                     index=pairs.index, dtype=object)
+    keys = pd.Series(list(zip(pairs["trainee_id"].tolist(), pairs["session_id"].tolist(),
+                              strict=True)), index=pairs.index, dtype=object)
     return keys.isin(members)
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts, with missing values as ``None`` (pandas gives NaN)."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+def _values(column: pd.Series) -> list[Any]:
+    """A column as a list, with missing values as ``None`` (pandas gives NaN)."""
+    return column.astype(object).where(column.notna(), None).tolist()
 
 
-def _codes(text: str | None) -> list[str]:
-    return text.split(";") if text else []
+def _code_lists(column: pd.Series, convert: Callable[[str], Any] = str) -> list[list[Any]]:
+    return [[convert(code) for code in text.split(";")] if text else [] for text in _values(column)]
+
+
+def _new(frame: pd.DataFrame, key: str, known: dict[Any, int]) -> pd.DataFrame:
+    """The first row of each key this run has not written yet."""
+    frame = frame.drop_duplicates(key, keep="first")
+    return frame[~frame[key].isin(known.keys())]
 
 
 def _write_bodies(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
-    bodies = pd.concat(
-        [
-            rows[["siret", "body_name"]].rename(columns={"body_name": "name"}),
-            rows[["responsible_siret", "responsible_name"]].rename(
-                columns={"responsible_siret": "siret", "responsible_name": "name"}
-            ),
-        ],
-        ignore_index=True,
-    ).drop_duplicates("siret", keep="first")
-    bodies = bodies[~bodies["siret"].isin(state.body_ids)]
-    records = _records(bodies)
-    for record in records:
-        record["siren"] = record["siret"][:9]
-    state.body_ids.update(sync(TrainingBody, ("siret",), records, compare=("name",)))
+    both = pd.DataFrame({
+        "siret": np.concatenate([rows["siret"].to_numpy(), rows["responsible_siret"].to_numpy()]),
+        "name": np.concatenate([rows["body_name"].to_numpy(),
+                                rows["responsible_name"].to_numpy()]),
+    })
+    bodies = _new(both, "siret", state.body_ids)
+    sirets = _values(bodies["siret"])
+    columns = {"siret": sirets, "siren": [s[:9] for s in sirets], "name": _values(bodies["name"])}
+    ids = sync(TrainingBody, ("siret",), columns, compare=("name",))
+    state.body_ids.update(zip(sirets, ids, strict=True))
 
 
 def _write_courses(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
-    courses = rows[["course_numero", "course_title", "formacodes", "certifinfos"]]
-    courses = courses.drop_duplicates("course_numero", keep="first")
-    courses = courses[~courses["course_numero"].isin(state.course_ids)]
-    records = [
-        {
-            "numero": r["course_numero"],
-            "title": r["course_title"],
-            "formacodes": _codes(r["formacodes"]),
-            "certifinfos": _codes(r["certifinfos"]),
-        }
-        for r in _records(courses)
-    ]
-    state.course_ids.update(
-        sync(Course, ("numero",), records, compare=("title", "formacodes", "certifinfos"))
-    )
+    courses = _new(rows, "course_numero", state.course_ids)
+    numeros = _values(courses["course_numero"])
+    columns = {
+        "numero": numeros,
+        "title": _values(courses["course_title"]),
+        "formacodes": _code_lists(courses["formacodes"]),
+        "certifinfos": _code_lists(courses["certifinfos"]),
+    }
+    ids = sync(Course, ("numero",), columns, compare=("title", "formacodes", "certifinfos"))
+    state.course_ids.update(zip(numeros, ids, strict=True))
 
 
 def _write_actions(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
     actions = rows[["course_numero", "action_numero", "siret", "responsible_siret"]]
     actions = actions.drop_duplicates(["course_numero", "action_numero"], keep="first")
-    records = []
-    for r in _records(actions):
-        course_id = state.course_ids[r["course_numero"]]
-        if (course_id, r["action_numero"]) in state.action_ids:
-            continue
-        records.append(
-            {
-                "course_id": course_id,
-                "numero": r["action_numero"],
-                "training_body_id": state.body_ids[r["siret"]],
-                "responsible_body_id": state.body_ids[r["responsible_siret"]],
-            }
-        )
-    state.action_ids.update(
-        sync(Action, ("course_id", "numero"), records,
-             compare=("training_body_id", "responsible_body_id"))
-    )
+    course_ids = actions["course_numero"].map(state.course_ids).tolist()
+    numeros = _values(actions["action_numero"])
+    fresh = [(c, n) not in state.action_ids for c, n in zip(course_ids, numeros, strict=True)]
+    actions = actions[fresh]
+    keys = [(c, n) for c, n, f in zip(course_ids, numeros, fresh, strict=True) if f]
+    columns = {
+        "course_id": [c for c, _n in keys],
+        "numero": [n for _c, n in keys],
+        "training_body_id": actions["siret"].map(state.body_ids).tolist(),
+        "responsible_body_id": actions["responsible_siret"].map(state.body_ids).tolist(),
+    }
+    ids = sync(Action, ("course_id", "numero"), columns,
+               compare=("training_body_id", "responsible_body_id"))
+    state.action_ids.update(zip(keys, ids, strict=True))
 
 
 _SESSION_VALUES = (
@@ -210,30 +219,30 @@ _SESSION_VALUES = (
 
 
 def _write_sessions(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
-    sessions = rows.drop_duplicates("session_external_id", keep="first")
-    sessions = sessions[~sessions["session_external_id"].isin(state.session_ids)]
-    records = []
-    for r in _records(sessions):
-        records.append(
-            {
-                "external_id": r["session_external_id"],
-                "action_id": state.action_ids[(state.course_ids[r["course_numero"]],
-                                               r["action_numero"])],
-                "numero": r["session_numero"],
-                "start_date": r["start_date"],
-                "end_date": r["end_date"],
-                "postcode": r["postcode"],
-                "insee_code": r["insee_code"],
-                "city": r["city"],
-                "departement": r["departement"],
-                "region_code": r["region_code"],
-                "funders": [int(code) for code in _codes(r["funders"])],
-                "funding_scheme": r["funding_scheme"],
-            }
-        )
-    ids = sync(Session, ("external_id",), records, compare=_SESSION_VALUES)
-    state.created_sessions.update(ids[key] for key in sync.last_created)
-    state.session_ids.update(ids)
+    sessions = _new(rows, "session_external_id", state.session_ids)
+    external_ids = _values(sessions["session_external_id"])
+    action_ids = [
+        state.action_ids[(state.course_ids[course], action)]
+        for course, action in zip(sessions["course_numero"].tolist(),
+                                  sessions["action_numero"].tolist(), strict=True)
+    ]
+    columns = {
+        "external_id": external_ids,
+        "action_id": action_ids,
+        "numero": _values(sessions["session_numero"]),
+        "start_date": sessions["start_date"].tolist(),
+        "end_date": sessions["end_date"].tolist(),
+        "postcode": _values(sessions["postcode"]),
+        "insee_code": _values(sessions["insee_code"]),
+        "city": _values(sessions["city"]),
+        "departement": _values(sessions["departement"]),
+        "region_code": _values(sessions["region_code"]),
+        "funders": _code_lists(sessions["funders"], int),
+        "funding_scheme": _values(sessions["funding_scheme"]),
+    }
+    ids = sync(Session, ("external_id",), columns, compare=_SESSION_VALUES)
+    state.created_sessions.update(i for i, new in zip(ids, sync.created, strict=True) if new)
+    state.session_ids.update(zip(external_ids, ids, strict=True))
 
 
 _TRAINEE_VALUES = ("last_name", "first_name", "phone_1", "phone_2")
@@ -241,77 +250,75 @@ _TRAINEE_VALUES = ("last_name", "first_name", "phone_1", "phone_2")
 
 def _write_trainees(
     sync: _Syncer, rows: pd.DataFrame, state: RunState
-) -> tuple[pd.Series, set[int], set[int]]:
+) -> tuple[np.ndarray, set[int], set[int]]:
     """Return each row's trainee id, and the ids created and updated by this chunk."""
-    trainees = rows[["email", *_TRAINEE_VALUES]].drop_duplicates("email", keep="first")
-    hashes = pd.util.hash_pandas_object(trainees["email"], index=False)
-    writable = dict(zip(trainees["email"].tolist(), (~hashes.isin(state.seen_trainees)).tolist(),
-                        strict=True))
-    state.seen_trainees.update(hashes.tolist())
-    ids = sync(Trainee, ("email",), _records(trainees), compare=_TRAINEE_VALUES,
-               may_update=lambda key: writable[key[0]])
-    created = {ids[email] for email in sync.last_created}
-    updated = {ids[email] for email in sync.last_updated}
-    return rows["email"].map(ids), created, updated
+    trainees = rows.drop_duplicates("email", keep="first")
+    hashes = pd.util.hash_pandas_object(trainees["email"], index=False).to_numpy()
+    writable = ~state.seen_trainees.contains(hashes)
+    state.seen_trainees.add(hashes)
+    emails = trainees["email"].tolist()
+    columns = {"email": emails, **{n: _values(trainees[n]) for n in _TRAINEE_VALUES}}
+    ids = sync(Trainee, ("email",), columns, compare=_TRAINEE_VALUES, writable=writable)
+    created = {i for i, new in zip(ids, sync.created, strict=True) if new}
+    updated = {i for i, changed in zip(ids, sync.updated, strict=True) if changed}
+    by_email = dict(zip(emails, ids, strict=True))
+    return rows["email"].map(by_email).to_numpy(), created, updated
 
 
 class _Syncer:
-    """Insert-or-update a batch of records of one model, matched on a natural key."""
+    """Insert-or-update rows of one model, matched on a natural key."""
 
     def __init__(self, db_session: DbSession, now: dt.datetime, details: Counter[str]) -> None:
         self.db_session = db_session
         self.now = now
         self.details = details
-        #: keys created and updated by the last call (bare values for one-column keys)
-        self.last_created: set[Any] = set()
-        self.last_updated: set[Any] = set()
+        #: per row of the last call: whether it was created, whether it was updated
+        self.created: list[bool] = []
+        self.updated: list[bool] = []
 
     def __call__(
         self,
         model: type[Base],
         key_names: Sequence[str],
-        records: list[dict[str, Any]],
+        columns: Columns,
         *,
         compare: Sequence[str],
-        may_update: Callable[[tuple[Hashable, ...]], bool] = lambda _key: True,
-    ) -> dict[Any, int]:
-        """Return ids by key (a bare value for one-column keys, else a tuple)."""
-        self.last_created, self.last_updated = set(), set()
-        if not records:
-            return {}
-        keyed = {tuple(r[k] for k in key_names): r for r in records}
+        writable: np.ndarray | None = None,
+    ) -> list[int]:
+        """Return the id of each row; rows whose ``writable`` is false are never updated."""
+        count = row_count(columns)
+        self.created, self.updated = [False] * count, [False] * count
+        if not count:
+            return []
         bulk = BulkTable(self.db_session.connection(), model.__table__)
-        existing = {
-            tuple(row[1 : 1 + len(key_names)]): row for row in bulk.lookup(key_names, compare,
-                                                                            list(keyed))
-        }
-        ids: dict[tuple[Hashable, ...], int] = {}
-        updates, inserts = [], []
-        for key, record in keyed.items():
-            current = existing.get(key)
-            if current is None:
-                inserts.append(record)
-                continue
-            ids[key] = current.id
-            if may_update(key) and any(
-                record[name] != current._mapping[name] for name in compare
-            ):
-                updates.append({"id": current.id, **{n: record[n] for n in compare}})
-                self.last_updated.add(key)
-        bulk.update(updates, self.now)
-        for row in bulk.insert(inserts, key_names, self.now):
-            key = tuple(row[1:])
-            ids[key] = row.id
-            self.last_created.add(key)
-        # Rows another import inserted meanwhile: take their ids, as existing ones.
-        missing = [k for k in keyed if k not in ids]
-        for row in bulk.lookup(key_names, (), missing):
-            ids[tuple(row[1:])] = row.id
+        keys = list(zip(*(columns[k] for k in key_names), strict=True))
+        position = {key: i for i, key in enumerate(keys)}
+        ids: list[int | None] = [None] * count
+        to_update: list[int] = []
+        for row_id, *key, changed in bulk.lookup(key_names, columns, compare):
+            i = position[tuple(key)]
+            ids[i] = row_id
+            if changed and (writable is None or writable[i]):
+                to_update.append(i)
+        if to_update:
+            bulk.update([ids[i] for i in to_update],
+                        {n: [columns[n][i] for i in to_update] for n in compare}, self.now)
+            for i in to_update:
+                self.updated[i] = True
+        missing = [i for i in range(count) if ids[i] is None]
+        if missing:
+            fresh = {n: [values[i] for i in missing] for n, values in columns.items()}
+            for row_id, *key in bulk.insert(fresh, key_names, self.now):
+                i = position[tuple(key)]
+                ids[i] = row_id
+                self.created[i] = True
+            # Rows another import inserted meanwhile: take their ids, as existing ones.
+            still = [i for i in missing if ids[i] is None]
+            if still:
+                again = {n: [columns[n][i] for i in still] for n in key_names}
+                for row_id, *key, _changed in bulk.lookup(key_names, again):
+                    ids[position[tuple(key)]] = row_id
         name = model.__tablename__
-        self.details[f"{name}_created"] += len(self.last_created)
-        self.details[f"{name}_updated"] += len(self.last_updated)
-        if len(key_names) == 1:
-            self.last_created = {key[0] for key in self.last_created}
-            self.last_updated = {key[0] for key in self.last_updated}
-            return {key[0]: value for key, value in ids.items()}
-        return ids
+        self.details[f"{name}_created"] += sum(self.created)
+        self.details[f"{name}_updated"] += sum(self.updated)
+        return ids  # type: ignore[return-value]
