@@ -139,8 +139,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('trainee_id', 'session_id', name=op.f('uq_enrolments_trainee_id_session_id'))
     )
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_enrolments_campaign'), ['campaign'], unique=False)
-        batch_op.create_index(batch_op.f('ix_enrolments_import_run_id'), ['import_run_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolments_session_id'), ['session_id'], unique=False)
 
 
@@ -148,8 +146,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('enrolments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enrolments_session_id'))
-        batch_op.drop_index(batch_op.f('ix_enrolments_import_run_id'))
-        batch_op.drop_index(batch_op.f('ix_enrolments_campaign'))
 
     op.drop_table('enrolments')
     with op.batch_alter_table('sessions', schema=None) as batch_op:

@@ -140,7 +140,9 @@ def test_check_email_valid(raw, expected):
 def test_check_email_invalid(raw):
     values, reasons = rules.check_email(ser(raw))
     assert py(values) == [None]
-    assert py(reasons) == [f"adresse e-mail invalide : «{raw.strip()}»"]
+    # Control characters are shown as spaces: a reason never breaks a report's line.
+    shown = raw.replace("\n", " ").replace("\t", " ").strip()
+    assert py(reasons) == [f"adresse e-mail invalide : «{shown}»"]
 
 
 def test_check_email_length_limit():
@@ -703,3 +705,8 @@ def test_rules_keep_a_non_default_index(rule):
     assert list(reasons.index) == list(index)
     assert reasons.dtype == "str"
     assert isinstance(reasons.iloc[2], str)  # the bad value has a reason
+
+
+def test_clean_text_turns_control_characters_into_spaces():
+    assert py(rules.clean_text(ser("Jean\tDupont", "x\x1fy\x1ez", "\x00"))) == [
+        "Jean Dupont", "x y z", None]

@@ -24,6 +24,9 @@ from avis.db import UTCDateTime
 #: Columns of equal length, by column name.
 Columns = dict[str, list[Any]]
 
+_SEPARATOR = "\x1f"
+_NULL = "\x1e"
+
 #: Keys per ``IN (...)`` lookup on SQLite: under its 32,766 bound parameters even for pairs.
 LOOKUP_BATCH = 5000
 
@@ -139,21 +142,37 @@ class BulkTable:
         return isinstance(self.table.c[name].type, sa.JSON)
 
     def _unnest(self, rows: Columns) -> Any:
-        """``unnest(:a, :b, …) AS rows(a, b, …)``: one array parameter per column."""
+        """``unnest(…) AS rows(a, b, …)``: each column travels as one text parameter.
+
+        The values of a column are joined with the ASCII unit separator (and
+        NULL written as the record separator), then split and cast back by the
+        database: joining is C-fast, where the driver's array adapter quotes
+        each element in Python. Validation keeps control characters out of
+        imported text, so neither separator can occur in a value.
+        """
         arrays = []
         for name, values in rows.items():
+            column_type = self.table.c[name].type
             if self._is_json(name):
-                # There is no array-of-JSONB parameter: ship text, cast back when read.
-                values = [json.dumps(v) for v in values]
+                # No array of JSONB parameter: text, cast back when read.
+                texts = [_NULL if v is None else json.dumps(v) for v in values]
                 element: Any = sa.Text()
             else:
-                element = self.table.c[name].type
-            arrays.append(sa.bindparam(f"rows_{name}", values, type_=postgresql.ARRAY(element)))
+                # Imported text is never empty (an empty cell is NULL), so "" is free to mean it.
+                texts = [_NULL if v is None or v == "" else _text(v) for v in values]
+                element = column_type
+            blob = sa.bindparam(f"rows_{name}", _SEPARATOR.join(texts), type_=sa.Text())
+            split = sa.func.string_to_array(blob, sa.literal(_SEPARATOR), sa.literal(_NULL))
+            arrays.append(sa.cast(split, postgresql.ARRAY(element)))
         return sa.func.unnest(*arrays).table_valued(*rows).render_derived(name="rows")
 
     def _read(self, source: Any, name: str) -> Any:
         column = source.c[name]
         return sa.cast(column, postgresql.JSONB) if self._is_json(name) else column
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def _records(rows: Columns, **constants: Any) -> list[dict[str, Any]]:

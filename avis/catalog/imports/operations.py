@@ -15,20 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
 from avis import clock
 from avis.catalog.imports.models import ImportRun, ImportStatus
+from avis.catalog.imports.pipeline import prepared_chunks
 from avis.catalog.imports.reader import (
-    Chunk,
     ImportFileError,
     TraineeFile,
     open_trainee_file,
 )
-from avis.catalog.imports.validate import validate_chunk
-from avis.catalog.imports.writer import DUPLICATE_REASON, RunState, drop_duplicates, write_rows
+from avis.catalog.imports.writer import RunState, write_rows
 
 #: Spreadsheets run a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -92,13 +90,11 @@ def import_trainees(
     report = _RejectedRowsReport(rejected_path_for(path), trainee_file)
     tick = progress(trainee_file) if progress else None
     try:
-        for chunk in trainee_file.chunks(chunk_size, tick):
-            validated = validate_chunk(chunk, trainee_file.header, trainee_file.format)
-            rows, duplicates = drop_duplicates(validated.rows, state)
-            rejected = validated.rejected + _duplicate_rejections(chunk, duplicates)
+        for prepared in prepared_chunks(trainee_file, chunk_size, tick):
+            rows, rejected = prepared.rows, prepared.rejected
             counts = write_rows(db_session, rows, state, campaign=campaign,
                                 import_run_id=run.id if run else None)
-            summary.rows_read += len(chunk)
+            summary.rows_read += prepared.rows_read
             summary.imported += counts.imported
             summary.updated += counts.updated
             summary.unchanged += counts.unchanged
@@ -125,18 +121,6 @@ def import_trainees(
     summary.rejected_path = report.close()
     summary.seconds = time.monotonic() - started
     return summary
-
-
-def _duplicate_rejections(
-    chunk: Chunk, duplicates: pd.DataFrame
-) -> list[tuple[int, list[str], str]]:
-    if duplicates.empty:
-        return []
-    position = {line: i for i, line in enumerate(chunk.lines)}
-    return [
-        (line, chunk.rows[position[line]], DUPLICATE_REASON)
-        for line in duplicates["line"].tolist()
-    ]
 
 
 def _start_run(db_session: DbSession, trainee_file: TraineeFile, campaign: str) -> ImportRun:

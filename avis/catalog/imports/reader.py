@@ -58,7 +58,7 @@ class TraineeFile:
 
     def chunks(self, size: int, progress: Callable[[int], None] | None = None) -> Iterator[Chunk]:
         """Yield the data rows, ``size`` at a time; ``progress`` receives bytes or rows read."""
-        if self.format is GENERIC_XLSX:
+        if self.format == GENERIC_XLSX:
             yield from _xlsx_chunks(self, size, progress)
         else:
             yield from _text_chunks(self, size, progress)
@@ -78,9 +78,9 @@ def open_trainee_file(path: Path, format_name: str | None = None) -> TraineeFile
     if format_name not in FORMATS:
         raise ImportFileError(f"format inconnu : {format_name} (pe, csv ou xlsx)")
     file_format = FORMATS[format_name]
-    sha256, encoding = _scan(path, detect_encoding=file_format is not GENERIC_XLSX)
+    sha256, encoding = _scan(path, detect_encoding=file_format != GENERIC_XLSX)
     size = path.stat().st_size
-    if file_format is GENERIC_XLSX:
+    if file_format == GENERIC_XLSX:
         header = _xlsx_header(path)
         trainee_file = TraineeFile(path, file_format, sha256, size, header)
     else:

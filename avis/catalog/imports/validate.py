@@ -62,7 +62,7 @@ def validate_chunk(chunk: Chunk, header: list[str], file_format: FileFormat) -> 
         return Validated(pd.DataFrame(columns=list(CANONICAL_COLUMNS)), rejected)
     raw = pd.DataFrame(chunk.rows, columns=header, dtype="str")
     raw.index = pd.RangeIndex(len(raw))
-    if file_format is PE:
+    if file_format == PE:
         fields, reasons = _from_pe(raw)
     else:
         fields, reasons = _from_generic(raw)

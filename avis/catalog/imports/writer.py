@@ -25,35 +25,9 @@ from sqlalchemy.orm import Session as DbSession
 
 from avis import clock
 from avis.catalog.imports.bulk import BulkTable, Columns, row_count
+from avis.catalog.imports.pipeline import HashSet
 from avis.db import Base
 from avis.models import Action, Course, Enrolment, Session, Trainee, TrainingBody
-
-DUPLICATE_REASON = "doublon d'une ligne précédente du fichier (même e-mail, même session)"
-
-
-class HashSet:
-    """A set of 64-bit hashes kept as one sorted numpy array: 8 bytes an entry.
-
-    A Python set of a million ints costs some 60 MB and, handed to ``isin``, is
-    copied into an array on every chunk; this answers a chunk's membership
-    questions with one binary search.
-    """
-
-    def __init__(self) -> None:
-        self._sorted = np.empty(0, dtype=np.uint64)
-
-    def __len__(self) -> int:
-        return len(self._sorted)
-
-    def contains(self, hashes: np.ndarray) -> np.ndarray:
-        if not len(self._sorted):
-            return np.zeros(len(hashes), dtype=bool)
-        positions = np.searchsorted(self._sorted, hashes)
-        positions[positions == len(self._sorted)] = 0
-        return self._sorted[positions] == hashes
-
-    def add(self, hashes: np.ndarray) -> None:
-        self._sorted = np.union1d(self._sorted, hashes.astype(np.uint64, copy=False))
 
 
 @dataclass
@@ -68,8 +42,6 @@ class RunState:
     created_sessions: set[int] = field(default_factory=set)
     #: 64-bit hashes of emails whose trainee this run already wrote
     seen_trainees: HashSet = field(default_factory=HashSet)
-    #: 64-bit hashes of (email, session) pairs already read, to catch duplicates
-    seen_pairs: HashSet = field(default_factory=HashSet)
     #: bodies/courses/actions/sessions/trainees created and updated
     details: Counter[str] = field(default_factory=Counter)
 
@@ -79,22 +51,6 @@ class ChunkCounts:
     imported: int = 0
     updated: int = 0
     unchanged: int = 0
-
-
-def drop_duplicates(rows: pd.DataFrame, state: RunState) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split off rows whose (email, session) pair an earlier row of the file already had.
-
-    Pairs are remembered as 64-bit hashes to keep a million-row import small in
-    memory; two different pairs sharing a hash is a one-in-10^13 event at that size.
-    """
-    if rows.empty:
-        return rows, rows
-    hashes = pd.util.hash_pandas_object(rows[["email", "session_external_id"]], index=False)
-    duplicate = hashes.duplicated(keep="first").to_numpy() | state.seen_pairs.contains(
-        hashes.to_numpy()
-    )
-    state.seen_pairs.add(hashes.to_numpy()[~duplicate])
-    return rows[~duplicate], rows[duplicate]
 
 
 def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, campaign: str,

@@ -53,10 +53,10 @@ class Enrolment(Base):
     #: the session followed
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id"), index=True)
     #: campaign of the import that first brought this enrolment (kept on later imports)
-    campaign: Mapped[str] = mapped_column(sa.String(100), index=True)
+    campaign: Mapped[str] = mapped_column(sa.String(100))
     #: the import run that first brought this enrolment
     import_run_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("import_runs.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("import_runs.id", ondelete="SET NULL")
     )
     #: when the enrolment was first imported
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
