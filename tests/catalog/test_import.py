@@ -501,3 +501,32 @@ def test_many_bodies_and_sessions_in_several_chunks(runner, trainee_file):
         sa.select(sa.func.count()).select_from(Enrolment).group_by(Enrolment.session_id)
     ).scalars().all()
     assert sorted(sizes) == [10] * 13
+
+
+def test_large_file_path_prepares_chunks_in_a_child_process(runner, trainee_file, monkeypatch):
+    """Files above the size threshold are read by a child process: same outcome, same report."""
+    from avis.catalog.imports import pipeline
+
+    rows = [pe_row(n) for n in range(1, 130)] + [
+        pe_row(5),  # a duplicate, found in another chunk than its original
+        pe_row(200, c_adresseemail="pas-une-adresse"),
+    ]
+    inline_file = trainee_file("pe", rows)
+    assert "129 importées" in run_import(runner, inline_file).output
+    inline_report = rejected_rows(inline_file)
+    before = snapshot()
+    child_file = trainee_file("pe", rows)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_BYTES", 0)
+    started = []
+    original = pipeline._from_child
+    monkeypatch.setattr(pipeline, "_from_child",
+                        lambda *args: started.append(True) or original(*args))
+
+    result = run_import(runner, child_file)
+
+    assert started == [True]
+    assert "131 lignes lues, 0 importées, 0 mises à jour, 129 inchangées, 2 rejetées" \
+        in result.output, result.output
+    assert rejected_rows(child_file) == inline_report
+    db.session.expire_all()
+    assert snapshot() == before
