@@ -158,8 +158,7 @@ class BulkTable:
                 texts = [_NULL if v is None else json.dumps(v) for v in values]
                 element: Any = sa.Text()
             else:
-                # Imported text is never empty (an empty cell is NULL), so "" is free to mean it.
-                texts = [_NULL if v is None or v == "" else _text(v) for v in values]
+                texts = _texts(values, column_type)
                 element = column_type
             blob = sa.bindparam(f"rows_{name}", _SEPARATOR.join(texts), type_=sa.Text())
             split = sa.func.string_to_array(blob, sa.literal(_SEPARATOR), sa.literal(_NULL))
@@ -171,8 +170,13 @@ class BulkTable:
         return sa.cast(column, postgresql.JSONB) if self._is_json(name) else column
 
 
-def _text(value: Any) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else str(value)
+def _texts(values: list[Any], column_type: Any) -> list[str]:
+    if isinstance(column_type, sa.String):
+        # Imported text is never empty (an empty cell is NULL), so "" may stand for NULL.
+        return [v or _NULL for v in values]
+    if isinstance(column_type, sa.Date):
+        return [_NULL if v is None else v.isoformat() for v in values]
+    return [_NULL if v is None else str(v) for v in values]
 
 
 def _records(rows: Columns, **constants: Any) -> list[dict[str, Any]]:

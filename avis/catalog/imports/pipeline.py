@@ -54,7 +54,10 @@ class HashSet:
         return self._sorted[positions] == hashes
 
     def add(self, hashes: np.ndarray) -> None:
-        self._sorted = np.union1d(self._sorted, hashes.astype(np.uint64, copy=False))
+        hashes = np.unique(hashes.astype(np.uint64, copy=False))
+        hashes = hashes[~self.contains(hashes)]
+        # Merge into the sorted array in one pass: no re-sort of what is already there.
+        self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, hashes), hashes)
 
 
 @dataclass

@@ -111,7 +111,8 @@ def _code_lists(column: pd.Series, convert: Callable[[str], Any] = str) -> list[
 def _new(frame: pd.DataFrame, key: str, known: dict[Any, int]) -> pd.DataFrame:
     """The first row of each key this run has not written yet."""
     frame = frame.drop_duplicates(key, keep="first")
-    return frame[~frame[key].isin(known.keys())]
+    # A dict lookup per row of the chunk: ``isin(known)`` would copy all of ``known``.
+    return frame[[k not in known for k in frame[key].tolist()]]
 
 
 def _write_bodies(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
