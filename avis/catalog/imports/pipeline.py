@@ -93,9 +93,10 @@ class Preparer:
             self.seen_pairs.add(hashes[~duplicate])
             if duplicate.any():
                 position = {line: i for i, line in enumerate(chunk.lines)}
+                lines = rows["line"][duplicate].tolist()
+                cells = chunk.cells([position[line] for line in lines])
                 rejected = rejected + [
-                    (line, chunk.rows[position[line]], DUPLICATE_REASON)
-                    for line in rows["line"][duplicate].tolist()
+                    (line, row, DUPLICATE_REASON) for line, row in zip(lines, cells, strict=True)
                 ]
                 rows = rows[~duplicate]
         return Prepared(len(chunk), rows, rejected)

@@ -14,12 +14,28 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from avis.catalog.imports.formats import FORMATS, GENERIC_XLSX, PE, FileFormat
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from avis.catalog.imports.formats import FORMATS, GENERIC_XLSX, FileFormat
+
+#: Control characters have no place in a cell (and the bulk writer uses two as separators):
+#: they become spaces. In a block of lines, line feeds stay.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINE_FEED = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def _spaced(text: str, pattern: re.Pattern[str] = _CONTROL) -> str:
+    return pattern.sub(" ", text) if pattern.search(text) else text
 
 #: A cell longer than this is not data: the file is broken (an unclosed quote, usually).
 MAX_CELL_BYTES = 1 << 20
@@ -32,15 +48,32 @@ class ImportFileError(Exception):
 
 @dataclass
 class Chunk:
+    """Rows of the file as read: text cells, never containing control characters."""
+
     #: line number of each good row (the header is line 1)
-    lines: list[int] = field(default_factory=list)
-    #: cells of each good row, in header order
-    rows: list[list[str]] = field(default_factory=list)
+    lines: list[int]
+    #: the good rows, one ``str`` column per header column
+    frame: pd.DataFrame
     #: rows that could not be split into the header's columns: (line, cells, reason)
     malformed: list[tuple[int, list[str], str]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.rows) + len(self.malformed)
+        return len(self.lines) + len(self.malformed)
+
+    def cells(self, positions: list[int]) -> list[list[str]]:
+        """The cells of the good rows at ``positions``, for the rejected-rows report."""
+        if not positions:
+            return []
+        picked = self.frame.iloc[positions]
+        columns = [picked[name].tolist() for name in picked.columns]
+        return [list(row) for row in zip(*columns, strict=True)]
+
+    @classmethod
+    def from_rows(cls, header: list[str], lines: list[int], rows: list[list[str]],
+                  malformed: list[tuple[int, list[str], str]]) -> Chunk:
+        frame = pd.DataFrame(rows, columns=header, dtype="str") if rows else pd.DataFrame(
+            {name: pd.Series([], dtype="str") for name in header})
+        return cls(lines, frame, malformed)
 
 
 @dataclass
@@ -60,8 +93,10 @@ class TraineeFile:
         """Yield the data rows, ``size`` at a time; ``progress`` receives bytes or rows read."""
         if self.format == GENERIC_XLSX:
             yield from _xlsx_chunks(self, size, progress)
-        else:
+        elif self.format.quoted:
             yield from _text_chunks(self, size, progress)
+        else:
+            yield from _unquoted_chunks(self, size, progress)
 
 
 def open_trainee_file(path: Path, format_name: str | None = None) -> TraineeFile:
@@ -192,37 +227,95 @@ class _CountingReader(io.RawIOBase):
 def _text_chunks(
     trainee_file: TraineeFile, size: int, progress: Callable[[int], None] | None
 ) -> Iterator[Chunk]:
+    """Quoted CSV: the ``csv`` module, which knows quotes and line breaks inside cells."""
     csv.field_size_limit(MAX_CELL_BYTES)
     width = len(trainee_file.header)
-    quoting = csv.QUOTE_MINIMAL if trainee_file.format.quoted else csv.QUOTE_NONE
+    header = trainee_file.header
     with trainee_file.path.open("rb", buffering=0) as raw:
         counted = io.BufferedReader(_CountingReader(raw, progress), buffer_size=_BLOCK)
         text = io.TextIOWrapper(counted, encoding=trainee_file.encoding, newline="")
-        reader = csv.reader(text, delimiter=trainee_file.delimiter or ",", quoting=quoting)
+        reader = csv.reader(text, delimiter=trainee_file.delimiter or ",")
         try:
             next(reader)  # the header, already read
-            chunk = Chunk()
+            lines: list[int] = []
+            rows: list[list[str]] = []
+            malformed: list[tuple[int, list[str], str]] = []
             previous_line = reader.line_num
             for cells in reader:
                 line = previous_line + 1
                 previous_line = reader.line_num
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue  # a blank line is not a row
+                cells = [_spaced(cell) for cell in cells]
                 if len(cells) == width:
-                    chunk.lines.append(line)
-                    chunk.rows.append(cells)
+                    lines.append(line)
+                    rows.append(cells)
                 else:
-                    reason = f"nombre de colonnes incorrect : {len(cells)} au lieu de {width}"
-                    chunk.malformed.append((line, cells, reason))
-                if len(chunk) >= size:
-                    yield chunk
-                    chunk = Chunk()
-            if len(chunk):
-                yield chunk
+                    malformed.append((line, cells, _width_reason(len(cells), width)))
+                if len(lines) + len(malformed) >= size:
+                    yield Chunk.from_rows(header, lines, rows, malformed)
+                    lines, rows, malformed = [], [], []
+            if lines or malformed:
+                yield Chunk.from_rows(header, lines, rows, malformed)
         except csv.Error as exc:
             raise ImportFileError(
                 f"ligne {reader.line_num} illisible ({exc}) : le fichier est abîmé"
             ) from None
+
+
+def _unquoted_chunks(
+    trainee_file: TraineeFile, size: int, progress: Callable[[int], None] | None
+) -> Iterator[Chunk]:
+    """Unquoted delimited text (the France Travail export): split by Arrow, in C.
+
+    Each chunk of ``size`` lines is decoded as one string, split into lines and
+    cells by Arrow, and becomes pandas columns without a Python object per cell.
+    """
+    delimiter = trainee_file.delimiter or "|"
+    # The header was decoded with "utf-8-sig"; the lines after it have no BOM.
+    encoding = "utf-8" if trainee_file.encoding == "utf-8-sig" else trainee_file.encoding
+    with trainee_file.path.open("rb") as raw:
+        header_bytes = raw.readline()
+        if progress:
+            progress(len(header_bytes))
+        next_line = 2
+        while True:
+            block = list(itertools.islice(raw, size))
+            if not block:
+                return
+            data = b"".join(block)
+            if progress:
+                progress(len(data))
+            text = _spaced(data.decode(encoding).replace("\r\n", "\n"), _CONTROL_BUT_LINE_FEED)
+            yield _split_lines(text, next_line, trainee_file.header, delimiter)
+            next_line += len(block)
+
+
+def _split_lines(text: str, first_line: int, header: list[str], delimiter: str) -> Chunk:
+    width = len(header)
+    if text.endswith("\n"):
+        text = text[:-1]
+    line_texts = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
+    cells = pc.split_pattern(line_texts, delimiter)
+    counts = pc.list_value_length(cells).to_numpy()
+    blank = (counts == 1) & (pc.utf8_length(pc.utf8_trim_whitespace(line_texts)).to_numpy() == 0)
+    good = counts == width
+    numbers = np.arange(first_line, first_line + len(counts))
+    malformed = [
+        (int(numbers[i]), cells[i].as_py(), _width_reason(int(counts[i]), width))
+        for i in np.flatnonzero(~good & ~blank)
+    ]
+    flat = pc.list_flatten(cells.filter(pa.array(good)))
+    starts = np.arange(int(good.sum()), dtype=np.int64) * width
+    frame = pd.DataFrame(
+        {name: pd.array(flat.take(pa.array(starts + j)), dtype="str")
+         for j, name in enumerate(header)},
+    )
+    return Chunk(numbers[good].tolist(), frame, malformed)
+
+
+def _width_reason(found: int, width: int) -> str:
+    return f"nombre de colonnes incorrect : {found} au lieu de {width}"
 
 
 def _xlsx_header(path: Path) -> list[str]:
@@ -263,35 +356,37 @@ def _xlsx_chunks(
 ) -> Iterator[Chunk]:
     import openpyxl
 
-    width = len(trainee_file.header)
+    header = trainee_file.header
+    width = len(header)
     workbook = openpyxl.load_workbook(trainee_file.path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        chunk = Chunk()
+        lines: list[int] = []
+        rows: list[list[str]] = []
+        malformed: list[tuple[int, list[str], str]] = []
         for line, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-            cells = [_xlsx_cell(v) for v in values]
+            cells = [_spaced(_xlsx_cell(v)) for v in values]
             while len(cells) > width and not cells[-1]:
                 cells.pop()
             if not any(c.strip() for c in cells):
                 continue
             cells += [""] * (width - len(cells))
             if len(cells) == width:
-                chunk.lines.append(line)
-                chunk.rows.append(cells)
+                lines.append(line)
+                rows.append(cells)
             else:
-                reason = f"nombre de colonnes incorrect : {len(cells)} au lieu de {width}"
-                chunk.malformed.append((line, cells, reason))
-            if len(chunk) >= size:
+                malformed.append((line, cells, _width_reason(len(cells), width)))
+            if len(lines) + len(malformed) >= size:
                 if progress:
-                    progress(len(chunk))
-                yield chunk
-                chunk = Chunk()
-        if len(chunk):
+                    progress(len(lines) + len(malformed))
+                yield Chunk.from_rows(header, lines, rows, malformed)
+                lines, rows, malformed = [], [], []
+        if lines or malformed:
             if progress:
-                progress(len(chunk))
-            yield chunk
+                progress(len(lines) + len(malformed))
+            yield Chunk.from_rows(header, lines, rows, malformed)
     finally:
         workbook.close()
 
 
-__all__ = ["PE", "Chunk", "ImportFileError", "TraineeFile", "open_trainee_file"]
+__all__ = ["Chunk", "ImportFileError", "TraineeFile", "open_trainee_file"]

@@ -84,7 +84,6 @@ FORMACODE_PATTERN = r"[0-9]{5}"
 CERTIFINFO_PATTERN = r"[0-9]{1,7}"
 
 _NULL_TOKENS = ["", "NULL", "null"]
-_CONTROL_CHARACTERS = r"[\x00-\x1f\x7f]"
 _QUOTE_MAX = 60
 _STR = "str"
 
@@ -173,12 +172,11 @@ def _split_list(value: str, splitter: re.Pattern[str]) -> list[str]:
 def clean_text(s: pd.Series) -> pd.Series:
     """Strip whitespace; ``""``, ``NULL`` and ``null`` become NA. Returns a ``str`` Series.
 
-    Control characters become spaces: they have no place in a name or a title,
-    and the bulk writer uses two of them as separators.
+    (The reader has already turned control characters into spaces.)
     """
     if s.dtype != _STR:
         s = s.astype(_STR)
-    stripped = s.str.replace(_CONTROL_CHARACTERS, " ", regex=True).str.strip()
+    stripped = s.str.strip()
     return stripped.mask(stripped.isin(_NULL_TOKENS).to_numpy(dtype=bool))
 
 

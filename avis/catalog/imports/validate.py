@@ -58,10 +58,9 @@ class Validated:
 
 def validate_chunk(chunk: Chunk, header: list[str], file_format: FileFormat) -> Validated:
     rejected = list(chunk.malformed)
-    if not chunk.rows:
+    if not chunk.lines:
         return Validated(pd.DataFrame(columns=list(CANONICAL_COLUMNS)), rejected)
-    raw = pd.DataFrame(chunk.rows, columns=header, dtype="str")
-    raw.index = pd.RangeIndex(len(raw))
+    raw = chunk.frame.reset_index(drop=True)
     if file_format == PE:
         fields, reasons = _from_pe(raw)
     else:
@@ -69,8 +68,9 @@ def validate_chunk(chunk: Chunk, header: list[str], file_format: FileFormat) -> 
     fields["line"] = pd.Series(chunk.lines, index=raw.index)
     verdict = rules.first_reason(*reasons)
     bad = verdict.notna()
-    for position in bad[bad].index:
-        rejected.append((chunk.lines[position], chunk.rows[position], verdict[position]))
+    positions = bad[bad].index.tolist()
+    for position, cells in zip(positions, chunk.cells(positions), strict=True):
+        rejected.append((chunk.lines[position], cells, verdict[position]))
     rows = pd.DataFrame({name: fields[name] for name in CANONICAL_COLUMNS})[~bad]
     rows["start_date"] = rows["start_date"].dt.date
     rows["end_date"] = rows["end_date"].dt.date
