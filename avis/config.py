@@ -108,7 +108,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_STORAGE_URL", _text, "memory://"),
     Setting("SEND_BATCH_SIZE", _strictly_positive_int, 1000),
     Setting("PUBLISH_COMMENTS_UNMODERATED", _flag, False),
-    Setting("IMPORT_CHUNK_SIZE", _strictly_positive_int, 20_000),
+    Setting("IMPORT_CHUNK_SIZE", _strictly_positive_int, 5_000),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

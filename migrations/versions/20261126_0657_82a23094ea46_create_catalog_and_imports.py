@@ -132,7 +132,6 @@ def upgrade() -> None:
     sa.Column('import_run_id', sa.Integer(), nullable=True),
     sa.Column('created_dt', avis.db.UTCDateTime(), nullable=False),
     sa.Column('updated_dt', avis.db.UTCDateTime(), nullable=False),
-    sa.ForeignKeyConstraint(['import_run_id'], ['import_runs.id'], name=op.f('fk_enrolments_import_run_id_import_runs'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_enrolments_session_id_sessions')),
     sa.ForeignKeyConstraint(['trainee_id'], ['trainees.id'], name=op.f('fk_enrolments_trainee_id_trainees'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enrolments')),

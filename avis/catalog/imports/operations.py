@@ -76,7 +76,7 @@ def import_trainees(
     format_name: str | None = None,
     campaign: str | None = None,
     dry_run: bool = False,
-    chunk_size: int = 20_000,
+    chunk_size: int = 5_000,
     progress: Callable[[TraineeFile], Callable[[int], None]] | None = None,
 ) -> ImportSummary:
     """Import ``path``; raise ``ImportFileError`` when it cannot be read at all."""

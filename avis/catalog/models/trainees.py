@@ -54,10 +54,9 @@ class Enrolment(Base):
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id"), index=True)
     #: campaign of the import that first brought this enrolment (kept on later imports)
     campaign: Mapped[str] = mapped_column(sa.String(100))
-    #: the import run that first brought this enrolment
-    import_run_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("import_runs.id", ondelete="SET NULL")
-    )
+    #: the import run that first brought this enrolment. Not a foreign key: import runs
+    #: are a permanent record, and the check would cost every row of a bulk import.
+    import_run_id: Mapped[int | None]
     #: when the enrolment was first imported
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: when an import last changed the trainee's data for this enrolment
