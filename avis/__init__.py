@@ -24,7 +24,8 @@ def create_app(
     app.config.update(settings)
     app.config.update(
         SECRET_KEY=settings["SECRET_KEY"],
-        SQLALCHEMY_ENGINES={"default": settings["DATABASE_URL"]},
+        # Parameters never appear in errors or logs: they hold trainees' personal data.
+        SQLALCHEMY_ENGINES={"default": {"url": settings["DATABASE_URL"], "hide_parameters": True}},
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         SESSION_COOKIE_SAMESITE="Lax",

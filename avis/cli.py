@@ -6,14 +6,14 @@ Commands are registered on the app, so ``flask --app avis`` works too.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from avis.db import db
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def main() -> None:
@@ -53,21 +53,12 @@ def serve_command(host: str, port: int) -> None:
     run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
 
 
-def progress_bar(total: int, unit: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """A progress bar on a terminal, nothing otherwise; returns (advance, close)."""
+def progress_bar(total: int, unit: str) -> tqdm:
+    """A progress bar on a terminal (stderr), silent otherwise; close it when done."""
     from tqdm import tqdm
 
-    bar = tqdm(total=total or None, unit=unit, unit_scale=True, disable=None, file=sys.stderr,
-               leave=False, dynamic_ncols=True)
-    return bar.update, bar.close
+    return tqdm(total=total or None, unit=unit, unit_scale=True, disable=None, file=sys.stderr,
+                leave=False, dynamic_ncols=True)
 
 
-def database_url() -> str:
-    return str(current_app.config["DATABASE_URL"])
-
-
-def instance_path() -> Path:
-    return Path(current_app.instance_path)
-
-
-__all__ = ["db", "main", "progress_bar", "register_commands"]
+__all__ = ["main", "progress_bar", "register_commands"]

@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 
 class ConfigError(ValueError):
     """A setting has a value avis cannot use."""
@@ -134,13 +137,32 @@ def load_settings(
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         values.update(overrides)
-    if not values["DATABASE_URL"]:
-        values["DATABASE_URL"] = f"sqlite:///{instance_path / 'avis.db'}"
+    values["DATABASE_URL"] = _database_url(values["DATABASE_URL"], instance_path)
     if not values["SECRET_KEY"]:
         values["SECRET_KEY"] = _instance_secret_key(instance_path)
     if values["MAIL_BACKEND"] == "sendgrid" and not values["SENDGRID_API_KEY"]:
         raise ConfigError("AVIS_SENDGRID_API_KEY is required when AVIS_MAIL_BACKEND=sendgrid")
     return values
+
+
+def _database_url(url: str | None, instance_path: Path) -> str:
+    """The default SQLite file, and any relative SQLite path, live in the instance folder.
+
+    Resolved here once, so that migrations, the web app and every command open the
+    same file whatever the current directory.
+    """
+    if not url:
+        return f"sqlite:///{instance_path / 'avis.db'}"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"AVIS_DATABASE_URL={url!r} is not a database URL") from None
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:" \
+            and not database.startswith("file:") and not Path(database).is_absolute():
+        return parsed.set(database=str(instance_path / database)).render_as_string(
+            hide_password=False)
+    return url
 
 
 def _parse_all(raw: Mapping[str, Any], source: str) -> dict[str, Any]:

@@ -24,14 +24,6 @@ def import_group() -> None:
     """Import files."""
 
 
-def _progress(trainee_file: TraineeFile) -> Callable[[int], None]:
-    from avis.cli import progress_bar
-
-    unit = "lignes" if trainee_file.format.name == "xlsx" else "o"
-    advance, _close = progress_bar(trainee_file.size if unit == "o" else 0, unit)
-    return advance
-
-
 @import_group.command("trainees")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--format", "format_name", type=click.Choice(sorted(FORMATS)),
@@ -42,6 +34,16 @@ def _progress(trainee_file: TraineeFile) -> Callable[[int], None]:
 def import_trainees_command(path: Path, format_name: str | None, campaign: str | None,
                             dry_run: bool) -> None:
     """Import trainees to survey from PATH (France Travail `pe` export, CSV or XLSX)."""
+    from avis.cli import progress_bar
+
+    bars = []
+
+    def progress(trainee_file: TraineeFile) -> Callable[[int], None]:
+        in_rows = trainee_file.format.name == "xlsx"
+        bar = progress_bar(0 if in_rows else trainee_file.size, "lignes" if in_rows else "o")
+        bars.append(bar)
+        return bar.update
+
     try:
         summary = import_trainees(
             db.session,
@@ -50,11 +52,14 @@ def import_trainees_command(path: Path, format_name: str | None, campaign: str |
             campaign=campaign,
             dry_run=dry_run,
             chunk_size=current_app.config["IMPORT_CHUNK_SIZE"],
-            progress=_progress,
+            progress=progress,
         )
     except ImportFileError as exc:
         click.echo(f"Erreur : {path.name} ne peut pas être importé : {exc}", err=True)
         sys.exit(2)
+    finally:
+        for bar in bars:
+            bar.close()
     _echo(summary)
 
 

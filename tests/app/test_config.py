@@ -86,3 +86,22 @@ def test_create_app_stops_on_a_bad_setting(tmp_path, monkeypatch):
 
     with pytest.raises(ConfigError, match="AVIS_SMTP_PORT"):
         create_app(instance_path=tmp_path)
+
+
+def test_relative_sqlite_path_lives_in_the_instance_folder(tmp_path):
+    settings = load_settings(tmp_path, environ={"AVIS_DATABASE_URL": "sqlite:///local.db"})
+
+    assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'local.db'}"
+
+
+def test_other_database_urls_are_kept(tmp_path):
+    url = "postgresql+psycopg://avis:s%40cret@db.example:5432/avis"
+
+    settings = load_settings(tmp_path, environ={"AVIS_DATABASE_URL": url})
+
+    assert settings["DATABASE_URL"] == url
+
+
+def test_malformed_database_url(tmp_path):
+    with pytest.raises(ConfigError, match="is not a database URL"):
+        load_settings(tmp_path, environ={"AVIS_DATABASE_URL": "nimporte quoi"})

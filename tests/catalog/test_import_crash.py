@@ -94,3 +94,44 @@ def test_killed_import_is_completed_by_a_rerun(database_url, tmp_path, instance_
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Session)) == ROWS // 12
     statuses = db.session.scalars(sa.select(ImportRun.status).order_by(ImportRun.id)).all()
     assert statuses == [ImportStatus.interrupted, ImportStatus.completed]
+
+
+def test_progress_bar_on_a_terminal_only(database_url, tmp_path, instance_path):
+    """A terminal gets a progress bar on stderr; a pipe (a cron job's log) only the summary."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    path = big_file(tmp_path / "export.txt")
+    command = avis_command("import", "trainees", str(path), "--dry-run")
+    env = avis_env(database_url)
+    primary, replica = pty.openpty()
+    # A terminal of 30 rows and 100 columns (a new pseudo-terminal has none).
+    fcntl.ioctl(replica, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    try:
+        done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=replica,
+                              timeout=300, cwd=instance_path, check=False)
+        os.close(replica)
+        replica = -1
+        terminal = b""
+        while True:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:  # EIO: the other side is closed and drained
+                break
+            if not data:
+                break
+            terminal += data
+    finally:
+        os.close(primary)
+        if replica >= 0:
+            os.close(replica)
+    assert done.returncode == 0
+    assert b"%|" in terminal  # tqdm's bar
+    assert "simulation" in done.stdout.decode()
+
+    piped = subprocess.run(command, env=env, capture_output=True, timeout=300,
+                           cwd=instance_path, check=False)
+    assert piped.returncode == 0
+    assert piped.stderr == b""

@@ -11,6 +11,7 @@ import csv
 import getpass
 import os
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +111,7 @@ def import_trainees(
         db_session.rollback()
         report.discard()
         if run is not None and not isinstance(exc, KeyboardInterrupt):
-            _finish_run(db_session, run, ImportStatus.failed, error=repr(exc)[:2000])
+            _finish_run(db_session, run, ImportStatus.failed, error=_describe(exc))
         raise
     if dry_run:
         db_session.rollback()
@@ -121,6 +122,20 @@ def import_trainees(
     summary.rejected_path = report.close()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _describe(exc: BaseException) -> str:
+    """What went wrong, for the import run's record, without the data that caused it.
+
+    A database error's first line names the constraint, never the values (those
+    follow on its DETAIL line); any other error is told by its type and place, as
+    its message may quote a cell of the file.
+    """
+    if isinstance(exc, sa.exc.DBAPIError):
+        return str(exc).splitlines()[0][:500]
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where}"
 
 
 def _start_run(db_session: DbSession, trainee_file: TraineeFile, campaign: str) -> ImportRun:
