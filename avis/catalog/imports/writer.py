@@ -70,39 +70,44 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
     _write_actions(sync, rows, state)
     _write_sessions(sync, rows, state)
     trainee_ids, created_trainees, updated_trainees = _write_trainees(sync, rows, state)
-    pairs = pd.DataFrame({
-        "trainee_id": trainee_ids,
-        "session_id": rows["session_external_id"].map(state.session_ids).to_numpy(),
-    })
+    trainee_of_row = trainee_ids.astype(np.int64)
+    session_of_row = rows["session_external_id"].map(state.session_ids).to_numpy(np.int64)
+    pair_of_row = _pair_keys(trainee_of_row, session_of_row)
     # A pair can exist already only if both its trainee and its session did.
-    maybe_known = ~(pairs["trainee_id"].isin(created_trainees)
-                    | pairs["session_id"].isin(state.created_sessions))
+    maybe_known = ~(np.isin(trainee_of_row, list(created_trainees))
+                    | np.isin(session_of_row, list(state.created_sessions)))
     enrolments = BulkTable(db_session.connection(), Enrolment.__table__)
-    lookup = pairs[maybe_known]
     known = enrolments.lookup(("trainee_id", "session_id"), {
-        "trainee_id": lookup["trainee_id"].tolist(), "session_id": lookup["session_id"].tolist()})
-    candidates = pairs[~_pair_in(pairs, {(t, s) for _id, t, s, _changed in known})]
+        "trainee_id": trainee_of_row[maybe_known].tolist(),
+        "session_id": session_of_row[maybe_known].tolist(),
+    })
+    missing = ~np.isin(pair_of_row, _pair_keys_of(known, 1))
     inserted = enrolments.insert({
-        "trainee_id": candidates["trainee_id"].tolist(),
-        "session_id": candidates["session_id"].tolist(),
-        "campaign": [campaign] * len(candidates),
-        "import_run_id": [import_run_id] * len(candidates),
+        "trainee_id": trainee_of_row[missing].tolist(),
+        "session_id": session_of_row[missing].tolist(),
+        "campaign": [campaign] * int(missing.sum()),
+        "import_run_id": [import_run_id] * int(missing.sum()),
     }, ("trainee_id", "session_id"), sync.now)
-    is_new = _pair_in(pairs, {(t, s) for _id, t, s in inserted}).to_numpy()
+    is_new = np.isin(pair_of_row, _pair_keys_of(inserted, 1))
     first_of_trainee = ~rows["email"].duplicated(keep="first").to_numpy()
-    is_updated = ~is_new & pairs["trainee_id"].isin(updated_trainees).to_numpy() & first_of_trainee
+    is_updated = ~is_new & np.isin(trainee_of_row, list(updated_trainees)) & first_of_trainee
     counts = ChunkCounts(imported=int(is_new.sum()), updated=int(is_updated.sum()))
     counts.unchanged = len(rows) - counts.imported - counts.updated
     state.details["enrolments_created"] += counts.imported
     return counts
 
 
-def _pair_in(pairs: pd.DataFrame, members: set[tuple[int, int]]) -> pd.Series:
-    if not members:
-        return pd.Series(False, index=pairs.index)
-    keys = pd.Series(list(zip(pairs["trainee_id"].tolist(), pairs["session_id"].tolist(),
-                              strict=True)), index=pairs.index, dtype=object)
-    return keys.isin(members)
+def _pair_keys(trainee_ids: np.ndarray, session_ids: np.ndarray) -> np.ndarray:
+    """(trainee, session) as one 64-bit integer, for vectorised membership tests."""
+    return (trainee_ids.astype(np.int64) << 32) | session_ids.astype(np.int64)
+
+
+def _pair_keys_of(rows: list[tuple[Any, ...]], start: int) -> np.ndarray:
+    """Pair keys of result rows whose trainee and session ids begin at ``start``."""
+    if not rows:
+        return np.empty(0, dtype=np.int64)
+    columns = np.array([row[start : start + 2] for row in rows], dtype=np.int64)
+    return _pair_keys(columns[:, 0], columns[:, 1])
 
 
 def _values(column: pd.Series) -> list[Any]:
