@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
@@ -106,12 +107,15 @@ def _pair_keys_of(rows: list[tuple[Any, ...]], start: int) -> np.ndarray:
     """Pair keys of result rows whose trainee and session ids begin at ``start``."""
     if not rows:
         return np.empty(0, dtype=np.int64)
-    columns = np.array([row[start : start + 2] for row in rows], dtype=np.int64)
-    return _pair_keys(columns[:, 0], columns[:, 1])
+    trainees = np.fromiter((row[start] for row in rows), dtype=np.int64, count=len(rows))
+    sessions = np.fromiter((row[start + 1] for row in rows), dtype=np.int64, count=len(rows))
+    return _pair_keys(trainees, sessions)
 
 
 def _values(column: pd.Series) -> list[Any]:
     """A column as a list, with missing values as ``None`` (pandas gives NaN)."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow":
+        return pa.array(column).to_pylist()  # in C, straight from the Arrow buffers
     return column.astype(object).where(column.notna(), None).tolist()
 
 
@@ -119,22 +123,31 @@ def _code_lists(column: pd.Series, convert: Callable[[str], Any] = str) -> list[
     return [[convert(code) for code in text.split(";")] if text else [] for text in _values(column)]
 
 
+def _first_unknown(keys: list[Any], known: dict[Any, int]) -> list[int]:
+    """Positions of the first row of each key this run has not written yet.
+
+    Plain Python over the chunk's keys: after the first chunks nearly every key is
+    known, and ``drop_duplicates`` or ``isin(known)`` would cost more than this.
+    """
+    seen: set[Any] = set()
+    positions = []
+    for position, key in enumerate(keys):
+        if key not in known and key not in seen:
+            seen.add(key)
+            positions.append(position)
+    return positions
+
+
 def _new(frame: pd.DataFrame, key: str, known: dict[Any, int]) -> pd.DataFrame:
-    """The first row of each key this run has not written yet."""
-    frame = frame.drop_duplicates(key, keep="first")
-    # A dict lookup per row of the chunk: ``isin(known)`` would copy all of ``known``.
-    return frame[[k not in known for k in frame[key].tolist()]]
+    return frame.iloc[_first_unknown(frame[key].tolist(), known)]
 
 
 def _write_bodies(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
-    both = pd.DataFrame({
-        "siret": np.concatenate([rows["siret"].to_numpy(), rows["responsible_siret"].to_numpy()]),
-        "name": np.concatenate([rows["body_name"].to_numpy(),
-                                rows["responsible_name"].to_numpy()]),
-    })
-    bodies = _new(both, "siret", state.body_ids)
-    sirets = _values(bodies["siret"])
-    columns = {"siret": sirets, "siren": [s[:9] for s in sirets], "name": _values(bodies["name"])}
+    sirets = rows["siret"].tolist() + rows["responsible_siret"].tolist()
+    names = _values(rows["body_name"]) + _values(rows["responsible_name"])
+    fresh = _first_unknown(sirets, state.body_ids)
+    sirets = [sirets[i] for i in fresh]
+    columns = {"siret": sirets, "siren": [s[:9] for s in sirets], "name": [names[i] for i in fresh]}
     ids = sync(TrainingBody, ("siret",), columns, compare=("name",))
     state.body_ids.update(zip(sirets, ids, strict=True))
 
@@ -153,13 +166,14 @@ def _write_courses(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
 
 
 def _write_actions(sync: _Syncer, rows: pd.DataFrame, state: RunState) -> None:
-    actions = rows[["course_numero", "action_numero", "siret", "responsible_siret"]]
-    actions = actions.drop_duplicates(["course_numero", "action_numero"], keep="first")
-    course_ids = actions["course_numero"].map(state.course_ids).tolist()
-    numeros = _values(actions["action_numero"])
-    fresh = [(c, n) not in state.action_ids for c, n in zip(course_ids, numeros, strict=True)]
-    actions = actions[fresh]
-    keys = [(c, n) for c, n, f in zip(course_ids, numeros, fresh, strict=True) if f]
+    keys = [
+        (state.course_ids[course], action)
+        for course, action in zip(rows["course_numero"].tolist(), rows["action_numero"].tolist(),
+                                  strict=True)
+    ]
+    fresh = _first_unknown(keys, state.action_ids)
+    actions = rows.iloc[fresh]
+    keys = [keys[i] for i in fresh]
     columns = {
         "course_id": [c for c, _n in keys],
         "numero": [n for _c, n in keys],
@@ -220,7 +234,7 @@ def _write_trainees(
     sync: _Syncer, rows: pd.DataFrame, state: RunState
 ) -> tuple[np.ndarray, set[int], set[int]]:
     """Return each row's trainee id, and the ids created and updated by this chunk."""
-    trainees = rows.drop_duplicates("email", keep="first")
+    trainees = _new(rows, "email", {})
     hashes = pd.util.hash_pandas_object(trainees["email"], index=False).to_numpy()
     writable = ~state.seen_trainees.contains(hashes)
     state.seen_trainees.add(hashes)
