@@ -35,22 +35,13 @@ from pathlib import Path
 
 from stdnum import luhn
 
+from avis.catalog.demo_data import FIRST_NAMES, LAST_NAMES
+from avis.catalog.imports.formats import PE_COLUMNS
+
 __all__ = ["BAD_KINDS", "HEADER", "KNOWN_FUNDERS", "write_pe_file"]
 
-HEADER = (
-    "c_nomcorrespondance|c_prenomcorrespondance|c_adresseemail|c_telephone1|c_telephone2|"
-    "c_validitemail_id|dn_individu_national|dn_session_id|c_individulocal|dc_formation_id|"
-    "dc_lblformation|dd_datedebutplanformation|dd_datefinplanformation|dc_organisme_id|"
-    "dc_cp_lieuformation|dc_insee_lieuformation|dc_ville_lieuformation|dc_formacode_ppal_id|"
-    "dc_formacode_secondaire1_id|dc_formacode_secondaire2_id|dc_formacode_secondaire3_id|"
-    "dc_formacode_secondaire4_id|dn_certifinfo_1_id|dn_certifinfo_2_id|dn_certifinfo_3_id|"
-    "dn_certifinfo_4_id|dn_certifinfo_5_id|dc_siret|dc_lblorganisme|dc_raisonsociale|"
-    "departement|dc_numeroicsession|dc_numeroicaction|liste_financeur|c_dispositifformation|"
-    "dc_siretorganismeformateur|dc_lblorganismeorganismeformateur|"
-    "dc_raisonsocialeorganismeformateur"
-)
-COLUMNS = tuple(HEADER.split("|"))
-assert len(COLUMNS) == 38
+COLUMNS = PE_COLUMNS
+HEADER = "|".join(COLUMNS)
 
 NULL = "NULL"
 ZERO_SIRET = "0" * 14
@@ -181,21 +172,7 @@ FUNDING = (
 )
 
 # fmt: off
-FIRST_NAMES = (
-    "Marie", "Julie", "Camille", "Léa", "Manon", "Chloé", "Emma", "Inès", "Sarah", "Laura",
-    "Pauline", "Céline", "Nathalie", "Sandrine", "Isabelle", "Stéphanie", "Aurélie", "Émilie",
-    "Audrey", "Mélanie", "Anaïs", "Océane", "Fatima", "Aïcha", "Yasmine", "Nadia", "Lucie",
-    "Thomas", "Nicolas", "Julien", "Maxime", "Kévin", "Alexandre", "Antoine", "Romain",
-    "Guillaume", "Sébastien", "Jérôme", "David", "Christophe", "Frédéric", "Cédric", "Jordan",
-    "Lucas", "Hugo", "Mehdi", "Karim", "Mohamed", "Yanis", "Moussa", "Jean-Pierre", "Loïc",
-)
-LAST_NAMES = (
-    "Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-    "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
-    "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert",
-    "Bonnet", "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Guérin",
-    "Nguyen", "Le Gall", "Ménard", "Pineau", "Diallo", "Traoré", "Benali", "Da Silva",
-)
+# The demo's French names (avis/catalog/demo_data.py).
 
 # Words for invented training-body names: PREFIX THEME TOWN (+ a number past the combinations).
 _PREFIXES = (

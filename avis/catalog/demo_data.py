@@ -23,34 +23,15 @@ from dataclasses import dataclass
 import pandas as pd
 from stdnum import luhn
 
+from avis.catalog.imports.formats import GENERIC_COLUMNS
+
 __all__ = ["COLUMNS", "DEMO_REGION", "demo_rows"]
 
 #: INSEE code of the Pays de la Loire region
 DEMO_REGION = "52"
 
 #: the generic import format's columns, in order
-COLUMNS = (
-    "email",
-    "nom",
-    "prenom",
-    "session_id",
-    "formation_numero",
-    "formation_intitule",
-    "action_numero",
-    "session_numero",
-    "date_debut",
-    "date_fin",
-    "siret_formateur",
-    "raison_sociale_formateur",
-    "siret_responsable",
-    "raison_sociale_responsable",
-    "code_postal",
-    "ville",
-    "formacodes",
-    "certifinfos",
-    "financeurs",
-    "dispositif",
-)
+COLUMNS = GENERIC_COLUMNS
 
 # Real towns of the region's five départements and their postcodes.
 TOWNS: dict[str, str] = {

@@ -229,34 +229,23 @@ def _text_chunks(
 ) -> Iterator[Chunk]:
     """Quoted CSV: the ``csv`` module, which knows quotes and line breaks inside cells."""
     csv.field_size_limit(MAX_CELL_BYTES)
-    width = len(trainee_file.header)
-    header = trainee_file.header
+    builder = _ChunkBuilder(trainee_file.header, size)
     with trainee_file.path.open("rb", buffering=0) as raw:
         counted = io.BufferedReader(_CountingReader(raw, progress), buffer_size=_BLOCK)
         text = io.TextIOWrapper(counted, encoding=trainee_file.encoding, newline="")
         reader = csv.reader(text, delimiter=trainee_file.delimiter or ",")
         try:
             next(reader)  # the header, already read
-            lines: list[int] = []
-            rows: list[list[str]] = []
-            malformed: list[tuple[int, list[str], str]] = []
             previous_line = reader.line_num
             for cells in reader:
                 line = previous_line + 1
                 previous_line = reader.line_num
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue  # a blank line is not a row
-                cells = [_spaced(cell) for cell in cells]
-                if len(cells) == width:
-                    lines.append(line)
-                    rows.append(cells)
-                else:
-                    malformed.append((line, cells, _width_reason(len(cells), width)))
-                if len(lines) + len(malformed) >= size:
-                    yield Chunk.from_rows(header, lines, rows, malformed)
-                    lines, rows, malformed = [], [], []
-            if lines or malformed:
-                yield Chunk.from_rows(header, lines, rows, malformed)
+                if chunk := builder.add(line, [_spaced(cell) for cell in cells]):
+                    yield chunk
+            if chunk := builder.flush():
+                yield chunk
         except csv.Error as exc:
             raise ImportFileError(
                 f"ligne {reader.line_num} illisible ({exc}) : le fichier est abîmé"
@@ -314,6 +303,36 @@ def _split_lines(text: str, first_line: int, header: list[str], delimiter: str) 
     return Chunk(numbers[good].tolist(), frame, malformed)
 
 
+class _ChunkBuilder:
+    """Collects rows of cells into chunks of ``size`` rows, sorting out malformed ones."""
+
+    def __init__(self, header: list[str], size: int) -> None:
+        self.header = header
+        self.size = size
+        self._reset()
+
+    def _reset(self) -> None:
+        self.lines: list[int] = []
+        self.rows: list[list[str]] = []
+        self.malformed: list[tuple[int, list[str], str]] = []
+
+    def add(self, line: int, cells: list[str]) -> Chunk | None:
+        """Add a row; return a full chunk when there is one."""
+        if len(cells) == len(self.header):
+            self.lines.append(line)
+            self.rows.append(cells)
+        else:
+            self.malformed.append((line, cells, _width_reason(len(cells), len(self.header))))
+        return self.flush() if len(self.lines) + len(self.malformed) >= self.size else None
+
+    def flush(self) -> Chunk | None:
+        if not self.lines and not self.malformed:
+            return None
+        chunk = Chunk.from_rows(self.header, self.lines, self.rows, self.malformed)
+        self._reset()
+        return chunk
+
+
 def _width_reason(found: int, width: int) -> str:
     return f"nombre de colonnes incorrect : {found} au lieu de {width}"
 
@@ -356,14 +375,11 @@ def _xlsx_chunks(
 ) -> Iterator[Chunk]:
     import openpyxl
 
-    header = trainee_file.header
-    width = len(header)
+    width = len(trainee_file.header)
+    builder = _ChunkBuilder(trainee_file.header, size)
     workbook = openpyxl.load_workbook(trainee_file.path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        lines: list[int] = []
-        rows: list[list[str]] = []
-        malformed: list[tuple[int, list[str], str]] = []
         for line, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
             cells = [_spaced(_xlsx_cell(v)) for v in values]
             while len(cells) > width and not cells[-1]:
@@ -371,20 +387,14 @@ def _xlsx_chunks(
             if not any(c.strip() for c in cells):
                 continue
             cells += [""] * (width - len(cells))
-            if len(cells) == width:
-                lines.append(line)
-                rows.append(cells)
-            else:
-                malformed.append((line, cells, _width_reason(len(cells), width)))
-            if len(lines) + len(malformed) >= size:
+            if chunk := builder.add(line, cells):
                 if progress:
-                    progress(len(lines) + len(malformed))
-                yield Chunk.from_rows(header, lines, rows, malformed)
-                lines, rows, malformed = [], [], []
-        if lines or malformed:
+                    progress(len(chunk))
+                yield chunk
+        if chunk := builder.flush():
             if progress:
-                progress(len(lines) + len(malformed))
-            yield Chunk.from_rows(header, lines, rows, malformed)
+                progress(len(chunk))
+            yield chunk
     finally:
         workbook.close()
 

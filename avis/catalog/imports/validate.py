@@ -64,7 +64,7 @@ def validate_chunk(chunk: Chunk, header: list[str], file_format: FileFormat) -> 
     if file_format == PE:
         fields, reasons = _from_pe(raw)
     else:
-        fields, reasons = _from_generic(raw)
+        fields, reasons = _from_generic(raw, file_format.date_formats)
     fields["line"] = pd.Series(chunk.lines, index=raw.index)
     verdict = rules.first_reason(*reasons)
     bad = verdict.notna()
@@ -137,7 +137,9 @@ def _from_pe(raw: pd.DataFrame) -> tuple[dict[str, pd.Series], list[pd.Series]]:
     )
 
 
-def _from_generic(raw: pd.DataFrame) -> tuple[dict[str, pd.Series], list[pd.Series]]:
+def _from_generic(
+    raw: pd.DataFrame, date_formats: tuple[str, ...]
+) -> tuple[dict[str, pd.Series], list[pd.Series]]:
     def col(name: str) -> pd.Series:
         return _column(raw, name)
 
@@ -167,7 +169,7 @@ def _from_generic(raw: pd.DataFrame) -> tuple[dict[str, pd.Series], list[pd.Seri
         departement=None,
         funders=col("financeurs"),
         funding_scheme=col("dispositif"),
-        date_formats=("%Y-%m-%d", "%d/%m/%Y"),
+        date_formats=date_formats,
         extra_reasons=[],
     )
 
