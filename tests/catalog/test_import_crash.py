@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -18,8 +20,9 @@ from tests.catalog.fixtures import make_siret, pe_row, write_pe
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app_context")]
 
-ROWS = 6000
-CHUNK = 100
+# Over 8 MB, so that the file is read by a child process, as large files are.
+ROWS = 24_000
+CHUNK = 500
 
 
 def avis_command(*args: str) -> list[str]:
@@ -47,6 +50,13 @@ def big_file(path: Path) -> Path:
     return write_pe(path, rows)
 
 
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
 def enrolment_count(database_url: str) -> int:
     engine = sa.create_engine(database_url)
     try:
@@ -64,14 +74,22 @@ def test_killed_import_is_completed_by_a_rerun(database_url, tmp_path, instance_
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, cwd=instance_path) as process:
         deadline = time.monotonic() + 120
+        helpers: set[psutil.Process] = set()
         try:
             while enrolment_count(database_url) < 2 * CHUNK:
                 assert process.poll() is None, "the import ended before it could be killed"
                 assert time.monotonic() < deadline, "the import never committed a chunk"
+                with contextlib.suppress(psutil.Error):
+                    helpers.update(psutil.Process(process.pid).children(recursive=True))
                 time.sleep(0.01)
         finally:
             process.send_signal(signal.SIGKILL)
     assert process.returncode == -signal.SIGKILL
+    readers = [p for p in helpers if "spawn_main" in " ".join(_cmdline(p))]
+    assert readers, "a file this size is read by a child process"
+    # The reader notices its parent is gone and stops: nothing is left running.
+    _, alive = psutil.wait_procs(list(helpers), timeout=15)
+    assert alive == []
     killed_at = enrolment_count(database_url)
     assert 0 < killed_at < ROWS, "the kill must land half-way for this test to mean anything"
     # Whole chunks only: the chunk in flight was rolled back with its counters.

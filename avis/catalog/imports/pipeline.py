@@ -165,6 +165,9 @@ def _prepare_in_child(
                 return
             except queue.Full:
                 continue
+        # Nobody will read what is still buffered: exit without flushing it, or the
+        # queue's feeder thread would block this process on a full pipe for ever.
+        channel.cancel_join_thread()
         raise SystemExit(1)
 
     try:
