@@ -130,7 +130,6 @@ def upgrade() -> None:
     sa.Column('session_id', sa.Integer(), nullable=False),
     sa.Column('campaign', sa.String(length=100), nullable=False),
     sa.Column('import_run_id', sa.Integer(), nullable=True),
-    sa.Column('source_digest', sa.BigInteger(), nullable=True),
     sa.Column('created_dt', avis.db.UTCDateTime(), nullable=False),
     sa.Column('updated_dt', avis.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_enrolments_session_id_sessions')),

@@ -527,38 +527,3 @@ def test_large_file_path_prepares_chunks_in_a_child_process(runner, trainee_file
     assert rejected_rows(child_file) == inline_report
     db.session.expire_all()
     assert snapshot() == before
-
-
-def test_unchanged_rows_are_skipped_so_newer_data_stays(runner, trainee_file):
-    """Re-importing an older file leaves what a newer file changed: its rows are unchanged."""
-    older = trainee_file("pe", [pe_row(1), pe_row(2)])
-    assert run_import(runner, older).exit_code == 0
-    newer = trainee_file("pe", [pe_row(3, dd_datefinplanformation="2026-07-10 00:00:00.0")])
-    assert run_import(runner, newer).exit_code == 0
-    assert db.session.scalar(sa.select(Session.end_date)) == dt.date(2026, 7, 10)
-
-    result = run_import(runner, older)
-
-    assert "2 lignes lues, 0 importées, 0 mises à jour, 2 inchangées" in result.output
-    db.session.expire_all()
-    assert db.session.scalar(sa.select(Session.end_date)) == dt.date(2026, 7, 10)
-
-
-def test_a_changed_row_is_written_and_its_digest_kept(runner, trainee_file):
-    path = trainee_file("pe", [pe_row(1), pe_row(2)])
-    assert run_import(runner, path).exit_code == 0
-    digests = dict(db.session.execute(
-        sa.select(Trainee.email, Enrolment.source_digest).join(Enrolment.trainee)).all())
-    assert None not in digests.values()
-    assert len(set(digests.values())) == 2
-    changed = trainee_file("pe", [pe_row(1), pe_row(2, dc_lblformation="Aide à domicile (CAP)")])
-
-    result = run_import(runner, changed)
-
-    assert "0 importées, 0 mises à jour, 2 inchangées" in result.output
-    db.session.expire_all()
-    assert db.session.scalar(sa.select(Course.title)) == "Aide à domicile (CAP)"
-    after = dict(db.session.execute(
-        sa.select(Trainee.email, Enrolment.source_digest).join(Enrolment.trainee)).all())
-    assert after["lea.martin1@example.org"] == digests["lea.martin1@example.org"]
-    assert after["lea.martin2@example.org"] != digests["lea.martin2@example.org"]

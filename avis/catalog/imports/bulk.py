@@ -154,32 +154,24 @@ class BulkTable:
         each element in Python. Validation keeps control characters out of
         imported text, so neither separator can occur in a value.
         """
-        typed = {}
+        arrays = []
         for name, values in rows.items():
+            column_type = self.table.c[name].type
             if self._is_json(name):
                 # No array of JSONB parameter: text, cast back when read.
-                typed[name] = ([_NULL if v is None else json.dumps(v) for v in values], sa.Text())
+                texts = [_NULL if v is None else json.dumps(v) for v in values]
+                element: Any = sa.Text()
             else:
-                typed[name] = (values, self.table.c[name].type)
-        return unnest(typed)
+                texts = _texts(values, column_type)
+                element = column_type
+            blob = sa.bindparam(f"rows_{name}", _SEPARATOR.join(texts), type_=sa.Text())
+            split = sa.func.string_to_array(blob, sa.literal(_SEPARATOR), sa.literal(_NULL))
+            arrays.append(sa.cast(split, postgresql.ARRAY(element)))
+        return sa.func.unnest(*arrays).table_valued(*rows).render_derived(name="rows")
 
     def _read(self, source: Any, name: str) -> Any:
         column = source.c[name]
         return sa.cast(column, postgresql.JSONB) if self._is_json(name) else column
-
-
-def unnest(columns: dict[str, tuple[list[Any], Any]]) -> Any:
-    """``unnest(…) AS rows(a, b, …)`` over columns given as (values, SQL type), PostgreSQL only.
-
-    See ``BulkTable._unnest`` for how each column travels.
-    """
-    arrays = []
-    for name, (values, column_type) in columns.items():
-        blob = sa.bindparam(f"rows_{name}", _SEPARATOR.join(_texts(values, column_type)),
-                            type_=sa.Text())
-        split = sa.func.string_to_array(blob, sa.literal(_SEPARATOR), sa.literal(_NULL))
-        arrays.append(sa.cast(split, postgresql.ARRAY(column_type)))
-    return sa.func.unnest(*arrays).table_valued(*columns).render_derived(name="rows")
 
 
 def _texts(values: list[Any], column_type: Any) -> list[str]:

@@ -9,7 +9,6 @@ prepared in the parent, where starting a process would cost more than it saves.
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import queue
@@ -31,16 +30,6 @@ PARALLEL_MIN_BYTES = 8 << 20
 QUEUE_DEPTH = 3
 
 Rejection = tuple[int, list[str], str]
-
-
-#: Change it when validation changes what a row gives: every row is then written again.
-RULES_VERSION = 1
-
-
-def hash_salt(format_name: str) -> int:
-    """A 64-bit salt that makes digests differ between formats and rules versions."""
-    digest = hashlib.blake2b(f"{format_name}:{RULES_VERSION}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "little")
 
 
 class HashSet:
@@ -110,19 +99,7 @@ class Preparer:
                     (line, row, DUPLICATE_REASON) for line, row in zip(lines, cells, strict=True)
                 ]
                 rows = rows[~duplicate]
-            rows = rows.assign(digest=self._digests(chunk, rows))
         return Prepared(len(chunk), rows, rejected)
-
-    def _digests(self, chunk: Chunk, rows: pd.DataFrame) -> np.ndarray:
-        """A 64-bit digest of each row's raw cells (and the format and rules version).
-
-        An import finding the same digest stored for a row's enrolment skips the row:
-        the same cells give the same validated values.
-        """
-        raw = pd.util.hash_pandas_object(chunk.frame, index=False).to_numpy()
-        salt = np.uint64(hash_salt(self.trainee_file.format.name))
-        positions = np.searchsorted(np.asarray(chunk.lines), rows["line"].to_numpy())
-        return (raw[positions] ^ salt).view(np.int64)
 
 
 def prepared_chunks(

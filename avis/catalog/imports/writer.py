@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session as DbSession
 
 from avis import clock
-from avis.catalog.imports.bulk import LOOKUP_BATCH, BulkTable, Columns, row_count, unnest
+from avis.catalog.imports.bulk import BulkTable, Columns, row_count
 from avis.catalog.imports.pipeline import HashSet
 from avis.db import Base
 from avis.models import Action, Course, Enrolment, Session, Trainee, TrainingBody
@@ -65,12 +65,6 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
         # right after, the last chunks would be lost, and running the import again
         # (it is idempotent) writes them. Consistency is unaffected.
         db_session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    unchanged = _unchanged(db_session, rows)
-    skipped = int(unchanged.sum())
-    if skipped:
-        rows = rows[~unchanged]
-        if rows.empty:
-            return ChunkCounts(unchanged=skipped)
     sync = _Syncer(db_session, clock.now(), state.details)
     _write_bodies(sync, rows, state)
     _write_courses(sync, rows, state)
@@ -83,68 +77,25 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
     # A pair can exist already only if both its trainee and its session did.
     maybe_known = ~(np.isin(trainee_of_row, list(created_trainees))
                     | np.isin(session_of_row, list(state.created_sessions)))
-    digest_of_row = rows["digest"].to_numpy(np.int64)
     enrolments = BulkTable(db_session.connection(), Enrolment.__table__)
     known = enrolments.lookup(("trainee_id", "session_id"), {
         "trainee_id": trainee_of_row[maybe_known].tolist(),
         "session_id": session_of_row[maybe_known].tolist(),
-        "source_digest": digest_of_row[maybe_known].tolist(),
-    }, compare=("source_digest",))
-    # Rows that changed since their enrolment was written: remember their new digest.
-    new_digest = dict(zip(pair_of_row.tolist(), digest_of_row.tolist(), strict=True))
-    rewritten = [(row[0], new_digest[(row[1] << 32) | row[2]]) for row in known if row[-1]]
-    enrolments.update([i for i, _d in rewritten],
-                      {"source_digest": [d for _i, d in rewritten]}, sync.now)
+    })
     missing = ~np.isin(pair_of_row, _pair_keys_of(known, 1))
     inserted = enrolments.insert({
         "trainee_id": trainee_of_row[missing].tolist(),
         "session_id": session_of_row[missing].tolist(),
         "campaign": [campaign] * int(missing.sum()),
         "import_run_id": [import_run_id] * int(missing.sum()),
-        "source_digest": digest_of_row[missing].tolist(),
     }, ("trainee_id", "session_id"), sync.now)
     is_new = np.isin(pair_of_row, _pair_keys_of(inserted, 1))
     first_of_trainee = ~rows["email"].duplicated(keep="first").to_numpy()
     is_updated = ~is_new & np.isin(trainee_of_row, list(updated_trainees)) & first_of_trainee
     counts = ChunkCounts(imported=int(is_new.sum()), updated=int(is_updated.sum()))
-    counts.unchanged = skipped + len(rows) - counts.imported - counts.updated
+    counts.unchanged = len(rows) - counts.imported - counts.updated
     state.details["enrolments_created"] += counts.imported
     return counts
-
-
-def _unchanged(db_session: DbSession, rows: pd.DataFrame) -> np.ndarray:
-    """Rows identical to the one that last wrote their enrolment: nothing to do for them."""
-    emails = rows["email"].tolist()
-    sessions = rows["session_external_id"].tolist()
-    digests = rows["digest"].to_numpy(np.int64).tolist()
-    connection = db_session.connection()
-    e, t, s = Enrolment.__table__, Trainee.__table__, Session.__table__
-    joined = e.join(t, t.c.id == e.c.trainee_id).join(s, s.c.id == e.c.session_id)
-    if connection.dialect.name == "postgresql":
-        source = unnest({
-            "position": (list(range(len(rows))), sa.Integer()),
-            "email": (emails, t.c.email.type),
-            "external_id": (sessions, s.c.external_id.type),
-            "digest": (digests, sa.BigInteger()),
-        })
-        query = sa.select(source.c.position).select_from(joined.join(source, sa.and_(
-            t.c.email == source.c.email,
-            s.c.external_id == source.c.external_id,
-            e.c.source_digest == source.c.digest,
-        )))
-        same = [position for (position,) in connection.execute(query)]
-    else:
-        stored: set[tuple[str, str, int]] = set()
-        query = sa.select(t.c.email, s.c.external_id, e.c.source_digest).select_from(joined)
-        for start in range(0, len(emails), LOOKUP_BATCH):
-            batch = emails[start : start + LOOKUP_BATCH]
-            stored.update(tuple(row) for row in connection.execute(
-                query.where(t.c.email.in_(batch))))
-        same = [i for i, key in enumerate(zip(emails, sessions, digests, strict=True))
-                if key in stored]
-    unchanged = np.zeros(len(rows), dtype=bool)
-    unchanged[same] = True
-    return unchanged
 
 
 def _pair_keys(trainee_ids: np.ndarray, session_ids: np.ndarray) -> np.ndarray:

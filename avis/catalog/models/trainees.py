@@ -57,12 +57,9 @@ class Enrolment(Base):
     #: the import run that first brought this enrolment. Not a foreign key: import runs
     #: are a permanent record, and the check would cost every row of a bulk import.
     import_run_id: Mapped[int | None]
-    #: 64-bit digest of the file row that last wrote this enrolment: a later import
-    #: skips an identical row without looking further
-    source_digest: Mapped[int | None] = mapped_column(sa.BigInteger)
     #: when the enrolment was first imported
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
-    #: when an import last wrote this enrolment (a different row for it)
+    #: when an import last changed the trainee's data for this enrolment
     updated_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     trainee: Mapped[Trainee] = relationship(lazy="raise")
