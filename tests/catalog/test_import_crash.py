@@ -153,3 +153,33 @@ def test_progress_bar_on_a_terminal_only(database_url, tmp_path, instance_path):
                            cwd=instance_path, check=False)
     assert piped.returncode == 0
     assert piped.stderr == b""
+
+
+def test_two_imports_of_overlapping_files_at_once(database_url, tmp_path, instance_path):
+    """Two importers racing on the same trainees and sessions: no duplicate, no error."""
+    shared = [pe_row(n, dn_session_id=f"S{n // 10}", dc_numeroicsession=f"SE{n // 10}")
+              for n in range(1500)]
+    first = write_pe(tmp_path / "a.txt", shared + [pe_row(5000 + n) for n in range(300)])
+    # The same rows in the opposite order: without a fixed order of inserts within a
+    # transaction, two such importers could deadlock on each other's new keys.
+    mirrored = [row for start in range(0, len(shared), 100)
+                for row in reversed(shared[start : start + 100])]
+    second = write_pe(tmp_path / "b.txt", mirrored + [pe_row(6000 + n) for n in range(300)])
+    env = avis_env(database_url)
+    env["AVIS_IMPORT_CHUNK_SIZE"] = "100"
+    commands = [avis_command("import", "trainees", str(path)) for path in (first, second)]
+
+    processes = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, cwd=instance_path) for c in commands]
+    outputs = [p.communicate(timeout=300) for p in processes]
+
+    for process, (out, err) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, err
+        assert " 0 rejetées" in out
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Trainee)) == 2100
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 2100
+    # Every shared row was imported by exactly one of the two runs.
+    imported = sum(int(out.split(" importées")[0].rsplit(" ", 1)[-1].replace("\u202f", ""))
+                   for out, _err in outputs)
+    assert imported == 2100

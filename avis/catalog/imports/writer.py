@@ -82,12 +82,13 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
         "trainee_id": trainee_of_row[maybe_known].tolist(),
         "session_id": session_of_row[maybe_known].tolist(),
     })
-    missing = ~np.isin(pair_of_row, _pair_keys_of(known, 1))
+    missing = np.flatnonzero(~np.isin(pair_of_row, _pair_keys_of(known, 1)))
+    missing = missing[np.argsort(pair_of_row[missing], kind="stable")]  # one global order
     inserted = enrolments.insert({
         "trainee_id": trainee_of_row[missing].tolist(),
         "session_id": session_of_row[missing].tolist(),
-        "campaign": [campaign] * int(missing.sum()),
-        "import_run_id": [import_run_id] * int(missing.sum()),
+        "campaign": [campaign] * len(missing),
+        "import_run_id": [import_run_id] * len(missing),
     }, ("trainee_id", "session_id"), sync.now)
     is_new = np.isin(pair_of_row, _pair_keys_of(inserted, 1))
     first_of_trainee = ~rows["email"].duplicated(keep="first").to_numpy()
@@ -283,11 +284,14 @@ class _Syncer:
             if changed and (writable is None or writable[i]):
                 to_update.append(i)
         if to_update:
+            to_update.sort(key=ids.__getitem__)
             bulk.update([ids[i] for i in to_update],
                         {n: [columns[n][i] for i in to_update] for n in compare}, self.now)
             for i in to_update:
                 self.updated[i] = True
-        missing = [i for i in range(count) if ids[i] is None]
+        # Keys in one global order: two importers writing the same new keys then wait
+        # for each other instead of deadlocking.
+        missing = sorted((i for i in range(count) if ids[i] is None), key=keys.__getitem__)
         if missing:
             fresh = {n: [values[i] for i in missing] for n, values in columns.items()}
             for row_id, *key in bulk.insert(fresh, key_names, self.now):
