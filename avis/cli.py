@@ -27,6 +27,8 @@ def main() -> None:
         load_dotenv=False,
         help="avis: training evaluation and public reviews.",
     )
+    # `avis` always runs this application: Flask's --app and --env-file are noise here.
+    cli.params = [p for p in cli.params if p.name not in {"app", "env_file"}]
     cli.main(prog_name="avis")
 
 
