@@ -44,9 +44,6 @@ CANONICAL_COLUMNS = (
     "funding_scheme",
 )
 
-_FORMACODE = r"\d{5}"
-_CERTIFINFO = r"\d{1,7}"
-
 
 @dataclass
 class Validated:
@@ -218,9 +215,9 @@ def _common(
         keep(name, _optional_text(src[name], label, limit))
     keep("insee_code", rules.check_insee(src["insee_code"]))
     keep("formacodes", rules.check_code_list(src["formacodes"], label="formacodes",
-                                             pattern=_FORMACODE, max_items=5))
+                                             pattern=rules.FORMACODE_PATTERN, max_items=5))
     keep("certifinfos", rules.check_code_list(src["certifinfos"], label="certifinfos",
-                                              pattern=_CERTIFINFO, max_items=5))
+                                              pattern=rules.CERTIFINFO_PATTERN, max_items=5))
     keep("start_date", rules.check_date(src["start_date"], label="de début", formats=date_formats))
     keep("end_date", rules.check_date(src["end_date"], label="de fin", formats=date_formats))
     reasons.append(rules.check_period(out["start_date"], out["end_date"]))

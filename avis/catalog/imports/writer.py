@@ -3,8 +3,9 @@
 Each entity is matched on its natural key (SIRET, course numero, (course,
 action numero), external session id, email, (trainee, session)), inserted when
 new and updated only when a value differs, so that importing the same file
-twice writes nothing the second time. Inserts use ``ON CONFLICT DO NOTHING`` so
-that a concurrent import or a re-run after a crash never duplicates a row.
+twice writes nothing the second time. Inserts fall back to ``ON CONFLICT DO
+NOTHING`` when needed, so that a concurrent import or a re-run after a crash
+never duplicates a row.
 
 Within one run, the first row that mentions an entity wins: a later row with
 other values for the same session (or trainee) does not flip it back and forth,
@@ -82,7 +83,7 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
         "trainee_id": trainee_of_row[maybe_known].tolist(),
         "session_id": session_of_row[maybe_known].tolist(),
     })
-    missing = np.flatnonzero(~np.isin(pair_of_row, _pair_keys_of(known, 1)))
+    missing = np.flatnonzero(~np.isin(pair_of_row, _pair_keys_of(known)))
     missing = missing[np.argsort(pair_of_row[missing], kind="stable")]  # one global order
     inserted = enrolments.insert({
         "trainee_id": trainee_of_row[missing].tolist(),
@@ -90,7 +91,7 @@ def write_rows(db_session: DbSession, rows: pd.DataFrame, state: RunState, *, ca
         "campaign": [campaign] * len(missing),
         "import_run_id": [import_run_id] * len(missing),
     }, ("trainee_id", "session_id"), sync.now)
-    is_new = np.isin(pair_of_row, _pair_keys_of(inserted, 1))
+    is_new = np.isin(pair_of_row, _pair_keys_of(inserted))
     first_of_trainee = ~rows["email"].duplicated(keep="first").to_numpy()
     is_updated = ~is_new & np.isin(trainee_of_row, list(updated_trainees)) & first_of_trainee
     counts = ChunkCounts(imported=int(is_new.sum()), updated=int(is_updated.sum()))
@@ -104,12 +105,12 @@ def _pair_keys(trainee_ids: np.ndarray, session_ids: np.ndarray) -> np.ndarray:
     return (trainee_ids.astype(np.int64) << 32) | session_ids.astype(np.int64)
 
 
-def _pair_keys_of(rows: list[tuple[Any, ...]], start: int) -> np.ndarray:
-    """Pair keys of result rows whose trainee and session ids begin at ``start``."""
+def _pair_keys_of(rows: list[tuple[Any, ...]]) -> np.ndarray:
+    """Pair keys of enrolment result rows ``(id, trainee_id, session_id, …)``."""
     if not rows:
         return np.empty(0, dtype=np.int64)
-    trainees = np.fromiter((row[start] for row in rows), dtype=np.int64, count=len(rows))
-    sessions = np.fromiter((row[start + 1] for row in rows), dtype=np.int64, count=len(rows))
+    trainees = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
+    sessions = np.fromiter((row[2] for row in rows), dtype=np.int64, count=len(rows))
     return _pair_keys(trainees, sessions)
 
 
