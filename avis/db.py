@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+import sqlalchemy.ext.compiler
 from flask_sqlalchemy_lite import SQLAlchemy
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase
@@ -76,3 +78,26 @@ def configure_engine(engine: sa.Engine) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        dbapi_connection.create_function("avis_sha256", 1, _sqlite_sha256, deterministic=True)
+
+
+class email_digest(sa.sql.functions.GenericFunction[bytes]):  # noqa: N801 (SQL function name)
+    """SHA-256 of an email address, in SQL: PostgreSQL's ``sha256()``, a registered
+    Python function on SQLite. Equal to ``hashlib.sha256(email.encode()).digest()``."""
+
+    type = sa.LargeBinary()
+    inherit_cache = True
+
+
+@sa.ext.compiler.compiles(email_digest, "postgresql")
+def _email_digest_pg(element: email_digest, compiler: Any, **kw: Any) -> str:
+    return f"sha256(convert_to({compiler.process(element.clauses, **kw)}, 'UTF8'))"
+
+
+@sa.ext.compiler.compiles(email_digest, "sqlite")
+def _email_digest_sqlite(element: email_digest, compiler: Any, **kw: Any) -> str:
+    return f"avis_sha256({compiler.process(element.clauses, **kw)})"
+
+
+def _sqlite_sha256(text: str | None) -> bytes | None:
+    return None if text is None else hashlib.sha256(text.encode()).digest()

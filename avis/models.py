@@ -6,6 +6,9 @@ from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
+from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
+from avis.scheduler.models import JobRun
+from avis.surveys.models import Invitation, InvitationKind, InvitationStatus, InvitationToken
 
 __all__ = [
     "Action",
@@ -14,7 +17,16 @@ __all__ = [
     "Enrolment",
     "ImportRun",
     "ImportStatus",
+    "Invitation",
+    "InvitationKind",
+    "InvitationStatus",
+    "InvitationToken",
+    "JobRun",
+    "MessageStatus",
+    "OutboxMessage",
+    "ProviderEvent",
     "Session",
+    "Suppression",
     "Trainee",
     "TrainingBody",
 ]

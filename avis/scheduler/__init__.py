@@ -1,0 +1,1 @@
+"""Periodic jobs: the job list, ticks recorded once, run-due and the scheduler process."""

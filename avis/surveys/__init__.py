@@ -1,0 +1,1 @@
+"""Invitations to rate a course, their tokens, and what trainees do with them."""
