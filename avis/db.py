@@ -81,7 +81,7 @@ def configure_engine(engine: sa.Engine) -> None:
         dbapi_connection.create_function("avis_sha256", 1, _sqlite_sha256, deterministic=True)
 
 
-class email_digest(sa.sql.functions.GenericFunction[bytes]):  # noqa: N801 (SQL function name)
+class email_digest(sa.sql.functions.GenericFunction[bytes]):
     """SHA-256 of an email address, in SQL: PostgreSQL's ``sha256()``, a registered
     Python function on SQLite. Equal to ``hashlib.sha256(email.encode()).digest()``."""
 
