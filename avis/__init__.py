@@ -41,9 +41,18 @@ def create_app(
     i18n.init_app(app)
 
     from avis import errors
+    from avis.mail.webhook import bp as webhook_bp
     from avis.public.views import bp as public_bp
+    from avis.surveys.views import bp as surveys_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(surveys_bp)
+    app.register_blueprint(webhook_bp)
+    if app.config["MAIL_BACKEND"] == "file":
+        # Development only: the mailbox shows every email, tokens included.
+        from avis.mail.dev_views import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
     errors.init_app(app)
 
     from avis.cli import register_commands
