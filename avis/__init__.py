@@ -34,11 +34,13 @@ def create_app(
 
     from avis import i18n
     from avis.db import configure_engine, db
+    from avis.security import csrf
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     i18n.init_app(app)
+    csrf.init_app(app)
 
     from avis import errors
     from avis.mail.webhook import bp as webhook_bp
