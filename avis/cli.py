@@ -34,9 +34,14 @@ def main() -> None:
 
 def register_commands(app: Flask) -> None:
     from avis.catalog.cli import demo_command, import_group
+    from avis.mail.cli import mail_group
     from avis.migrations import db_group
+    from avis.scheduler.cli import jobs_group, scheduler_command
 
     app.cli.add_command(db_group)
+    app.cli.add_command(jobs_group)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(mail_group)
     app.cli.add_command(import_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve_command)
@@ -45,14 +50,33 @@ def register_commands(app: Flask) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--with-scheduler", is_flag=True,
+              help="Also run the scheduler in this process (single machine).")
 @with_appcontext
-def serve_command(host: str, port: int) -> None:
+def serve_command(host: str, port: int, with_scheduler: bool) -> None:
     """Development server (use gunicorn avis.wsgi:app in production)."""
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = None
+    if with_scheduler:
+        import logging
+
+        from avis.scheduler.process import build_scheduler
+
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        # Started here, by the command, never by the WSGI app: web workers must not
+        # each run the jobs. The reloader stays off so there is one process.
+        scheduler = build_scheduler(app, blocking=False)
+        scheduler.start()
+        click.echo("planificateur démarré dans ce processus")
     click.echo(f"avis sur http://{host}:{port}/ (Ctrl+C pour arrêter)")
-    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    try:
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
 
 def progress_bar(total: int, unit: str) -> tqdm:

@@ -1,7 +1,123 @@
-"""What a trainee reaches from an email: the survey link and the unsubscribe page."""
+"""What a trainee reaches from an email: the survey link and the unsubscribe page.
+
+The token in these URLs is a credential. The survey link exchanges it for the
+browser session at once and redirects to a URL without it; every page here sends
+``Referrer-Policy: same-origin`` so that it never leaves in a Referer header, and
+``Cache-Control: no-store`` so that it stays out of shared caches. A GET never
+records a rating or an unsubscribe: mail scanners fetch every link of an email.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import (
+    Blueprint,
+    Response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from avis.db import db
+from avis.security import csrf
+from avis.surveys import operations
+from avis.surveys.forms import UnsubscribeForm
+from avis.surveys.models import Invitation
+from avis.surveys.operations import LinkState
 
 bp = Blueprint("surveys", __name__, template_folder="templates")
+
+#: Browser-session key holding the invitation whose questionnaire is open.
+SESSION_KEY = "survey_invitation_id"
+#: The star ratings an email link may pre-select, as they appear in its URL.
+NOTES = frozenset({"1", "2", "3", "4", "5"})
+
+
+@bp.after_request
+def _keep_tokens_private(response: Response) -> Response:
+    # ``same-origin`` rather than ``no-referrer``: Flask-WTF's strict referrer check needs
+    # a Referer on HTTPS form posts to our own pages.
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/q/<token>")
+def survey_link(token: str) -> ResponseReturnValue:
+    """The link in the email: exchange the token for the session, then drop it from the URL."""
+    invitation = operations.find_invitation(token)
+    if invitation is None:
+        return render_template("surveys/link_unknown.html"), 404
+    closed = _closed_page(invitation)
+    if closed is not None:
+        return closed
+    # HEAD is what link checkers send: it is not the trainee opening the questionnaire.
+    if request.method == "GET":
+        operations.open_link(invitation)
+        db.session.commit()
+    session[SESSION_KEY] = invitation.id
+    return redirect(url_for(".questionnaire", note=_note(request.args.get("note"))), code=303)
+
+
+@bp.get("/q/")
+def questionnaire() -> ResponseReturnValue:
+    """The questionnaire of the invitation held by the session (its form comes later)."""
+    invitation_id = session.get(SESSION_KEY)
+    invitation = (operations.get_invitation(invitation_id)
+                  if isinstance(invitation_id, int) else None)
+    if invitation is None:
+        return render_template("surveys/no_session.html"), 404
+    closed = _closed_page(invitation)
+    if closed is not None:
+        return closed
+    return render_template("surveys/questionnaire.html",
+                           context=operations.link_context(invitation),
+                           note=_note(request.args.get("note")))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click posts carry no cookie: the CSRF check is done below
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """GET asks for confirmation; POST unsubscribes, from our form or one-click (RFC 8058)."""
+    invitation = operations.find_invitation(token)
+    if invitation is None:
+        return render_template("surveys/link_unknown.html"), 404
+    if request.method == "POST" and request.form.get("List-Unsubscribe") == "One-Click":
+        # The mail client posts on the trainee's behalf: no cookie, no CSRF token, and it
+        # must get a plain answer, never a redirect. The token itself is the credential.
+        operations.unsubscribe(invitation)
+        db.session.commit()
+        return Response(_("You are unsubscribed: avis will send you no more email.") + "\n",
+                        mimetype="text/plain")
+    form = UnsubscribeForm()
+    if request.method == "POST":
+        # Same check as every other form of the site (token, and Referer on HTTPS);
+        # raises CSRFError, a 400.
+        csrf.protect()
+        if not form.validate_on_submit():
+            return render_template("surveys/unsubscribe.html", form=form,
+                                   context=operations.link_context(invitation)), 400
+        operations.unsubscribe(invitation)
+        db.session.commit()
+        return render_template("surveys/unsubscribed.html",
+                               context=operations.link_context(invitation))
+    return render_template("surveys/unsubscribe.html", form=form,
+                           context=operations.link_context(invitation))
+
+
+def _closed_page(invitation: Invitation) -> ResponseReturnValue | None:
+    """The page for a link that no longer opens the questionnaire, or None if it does."""
+    state = operations.link_state(invitation)
+    if state == LinkState.answered:
+        return render_template("surveys/answered.html")
+    if state in (LinkState.expired, LinkState.closed):
+        return render_template("surveys/link_closed.html", state=state), 410
+    return None
+
+
+def _note(raw: str | None) -> int | None:
+    """The star pre-selected from the email, when it is one of 1 to 5; else nothing."""
+    return int(raw) if raw in NOTES else None

@@ -92,3 +92,37 @@ def invited(app_context: None) -> Callable[..., tuple[Invitation, str]]:
         return invitation, token
 
     return build
+
+
+def seed_enrolments(count: int, end_date: dt.date, *, sessions: int = 20,
+                    email_domain: str = "example.org") -> None:
+    """``count`` trainees spread over ``sessions`` sessions ended on ``end_date``,
+    written set-wise (tens of thousands in seconds) and committed."""
+    import sqlalchemy as sa
+
+    first = create_session(end_date)
+    action_id = first.action_id
+    session_ids = [first.id]
+    for n in range(1, sessions):
+        session = Session(action_id=action_id, external_id=f"S-{first.id}-{n}",
+                          numero=f"{n}", start_date=first.start_date, end_date=end_date,
+                          postcode="44000", city="Nantes", departement="44",
+                          region_code="52", funders=[2])
+        db.session.add(session)
+        db.session.flush()
+        session_ids.append(session.id)
+    start = next(_counter) * 10_000_000
+    now = clock.now()
+    for offset in range(0, count, 5000):
+        numbers = range(start + offset, start + min(offset + 5000, count))
+        db.session.execute(sa.insert(Trainee), [
+            {"email": f"t{n}@{email_domain}", "first_name": "Camille", "last_name": "Durand",
+             "created_dt": now, "updated_dt": now} for n in numbers])
+        ids = dict(db.session.execute(
+            sa.select(Trainee.email, Trainee.id)
+            .where(Trainee.email.in_([f"t{n}@{email_domain}" for n in numbers]))).all())
+        db.session.execute(sa.insert(Enrolment), [
+            {"trainee_id": ids[f"t{n}@{email_domain}"],
+             "session_id": session_ids[n % len(session_ids)], "campaign": "test",
+             "created_dt": now, "updated_dt": now} for n in numbers])
+    db.session.commit()

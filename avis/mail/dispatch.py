@@ -1,0 +1,174 @@
+"""Outbox dispatch: claim, mint tokens, send in provider-sized batches, record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from avis import clock
+from avis.catalog.models.courses import Action, Course
+from avis.catalog.models.sessions import Session
+from avis.catalog.models.trainees import Enrolment, Trainee
+from avis.catalog.models.training_bodies import TrainingBody
+from avis.db import db
+from avis.mail import outbox, render
+from avis.mail.backends import Batch, MailBackend, Recipient, backend_for
+from avis.mail.message import single_line
+from avis.mail.models import OutboxMessage
+from avis.mail.suppressions import is_suppressed_clause
+from avis.surveys import tokens
+from avis.surveys.models import OPEN_STATUSES, Invitation, InvitationToken
+
+
+@dataclass
+class _Claimed:
+    message_id: int
+    invitation_id: int
+    sequence: int
+    template: str
+    attempts: int
+    email: str
+    values: render.MailValues
+
+
+def dispatch(backend: MailBackend | None = None, *, max_batches: int | None = None,
+             deadline: dt.datetime | None = None) -> dict[str, int]:
+    """Send due messages until none is left (or ``max_batches`` claims, or the wall-clock
+    ``deadline``). Returns counts by outcome."""
+    backend = backend or backend_for(current_app)
+    totals: dict[str, int] = defaultdict(int)
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        if deadline is not None and dt.datetime.now(dt.UTC) >= deadline:
+            break
+        counts = dispatch_batch(backend)
+        if not counts:
+            break
+        batches += 1
+        for key, value in counts.items():
+            totals[key] += value
+    return dict(totals)
+
+
+def dispatch_batch(backend: MailBackend) -> dict[str, int]:
+    """Claim one batch and send it; empty dict when nothing was due."""
+    message_ids = outbox.claim(backend.max_batch_size)
+    if not message_ids:
+        db.session.commit()
+        return {}
+    claimed, unsendable = _load(message_ids)
+    counts: dict[str, int] = {}
+    if unsendable:
+        outbox.cancel(unsendable, "invitation closed or address suppressed")
+        counts["cancelled"] = len(unsendable)
+    links = _mint_tokens(claimed)
+    # The claim and the tokens are committed before anything leaves: no lock is held
+    # during the send, and every link in the emails already works.
+    db.session.commit()
+    attempts = {c.message_id: c.attempts for c in claimed}
+    first_emails = {c.message_id: c.invitation_id for c in claimed if c.sequence == 0}
+    deliveries = []
+    for batch in _batches(claimed, links, backend.max_batch_size):
+        deliveries.extend(backend.send(batch))
+    for key, value in outbox.record(deliveries, attempts, first_emails).items():
+        counts[key] = counts.get(key, 0) + value
+    return counts
+
+
+def _load(message_ids: list[int]) -> tuple[list[_Claimed], list[int]]:
+    """What each claimed message needs; and the messages no longer to be sent."""
+    now = clock.now()
+    rows = db.session.execute(
+        sa.select(
+            OutboxMessage.id, OutboxMessage.invitation_id, OutboxMessage.sequence,
+            OutboxMessage.template, OutboxMessage.attempts,
+            Invitation.status, Invitation.expires_dt,
+            Trainee.email, Trainee.first_name, Trainee.last_name,
+            Course.title, TrainingBody.name, Session.start_date, Session.end_date, Session.city,
+            is_suppressed_clause(Trainee.email).label("suppressed"),
+        )
+        .join(Invitation, Invitation.id == OutboxMessage.invitation_id)
+        .join(Enrolment, Enrolment.id == Invitation.enrolment_id)
+        .join(Trainee, Trainee.id == Enrolment.trainee_id)
+        .join(Session, Session.id == Enrolment.session_id)
+        .join(Action, Action.id == Session.action_id)
+        .join(Course, Course.id == Action.course_id)
+        .join(TrainingBody, TrainingBody.id == Action.training_body_id)
+        .where(OutboxMessage.id.in_(message_ids))
+    ).all()
+    claimed, unsendable = [], []
+    for row in rows:
+        if row.suppressed or row.status not in OPEN_STATUSES or row.expires_dt <= now:
+            unsendable.append(row.id)
+            continue
+        claimed.append(_Claimed(
+            message_id=row.id, invitation_id=row.invitation_id, sequence=row.sequence,
+            template=row.template, attempts=row.attempts, email=row.email,
+            values=render.MailValues(
+                first_name=row.first_name, last_name=row.last_name, course_title=row.title,
+                body_name=row.name, start_date=row.start_date, end_date=row.end_date,
+                city=row.city, link="", unsubscribe_link=""),
+        ))
+    # A message whose invitation was erased between claim and load has no row: drop it.
+    found = {row.id for row in rows}
+    unsendable.extend(i for i in message_ids if i not in found)
+    return claimed, unsendable
+
+
+def _mint_tokens(claimed: list[_Claimed]) -> dict[int, str]:
+    """A fresh token per email; only its hash is written."""
+    now = clock.now()
+    links: dict[int, str] = {}
+    rows: list[dict[str, Any]] = []
+    for message in claimed:
+        token = tokens.mint()
+        links[message.message_id] = token
+        rows.append({"invitation_id": message.invitation_id, "digest": tokens.digest(token),
+                     "created_dt": now})
+    if rows:
+        db.session.execute(sa.insert(InvitationToken), rows)
+    return links
+
+
+def _batches(claimed: list[_Claimed], links: dict[int, str], size: int) -> list[Batch]:
+    """Group by template, and split so that no address appears twice in one batch."""
+    config = current_app.config
+    base_url = config["BASE_URL"].rstrip("/")
+    locale = config.get("BABEL_DEFAULT_LOCALE", "fr")
+    groups: dict[str, list[list[Recipient]]] = defaultdict(list)
+    addresses: dict[str, list[set[str]]] = defaultdict(list)
+    for message in claimed:
+        token = links[message.message_id]
+        values = replace(message.values, link=f"{base_url}/q/{token}",
+                            unsubscribe_link=f"{base_url}/unsubscribe/{token}")
+        substitutions = render.substitutions(values, locale)
+        content = render.content(message.template, locale)
+        subject = content.subject
+        for tag, value in substitutions.items():
+            subject = subject.replace(tag, value)
+        recipient = Recipient(
+            message_id=message.message_id, invitation_id=message.invitation_id,
+            email=message.email, name=render.display_name(values), subject=single_line(subject),
+            substitutions=substitutions, headers=render.recipient_headers(values))
+        key = message.email.lower()
+        slots = groups[message.template]
+        seen = addresses[message.template]
+        for index, recipients in enumerate(slots):
+            if key not in seen[index] and len(recipients) < size:
+                recipients.append(recipient)
+                seen[index].add(key)
+                break
+        else:
+            slots.append([recipient])
+            seen.append({key})
+    sender = config["MAIL_FROM"]
+    return [
+        Batch(content=render.content(template, locale), recipients=recipients, sender=sender,
+              sender_name="avis", category=template)
+        for template, slots in groups.items() for recipients in slots
+    ]

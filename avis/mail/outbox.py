@@ -1,0 +1,168 @@
+"""The outbox's state changes: claim a batch under a lease, record what happened.
+
+A sender claims rows in one statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+concurrent senders take disjoint rows; SQLite has one writer at a time and ignores
+the clause), commits, sends without holding any lock, then records the outcome. A
+sender that dies leaves its rows ``sending``; they are claimed again once the lease
+has lapsed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from avis import clock
+from avis.db import db
+from avis.mail.backends.base import Delivery, DeliveryState
+from avis.mail.models import MessageStatus, OutboxMessage
+from avis.surveys.models import Invitation, InvitationStatus
+
+#: How long a claim lasts: well over one batch's send (HTTP timeout included).
+LEASE = dt.timedelta(minutes=5)
+#: Attempts before a message is given up as failed.
+MAX_ATTEMPTS = 6
+#: Wait before attempt n+1 after n failed attempts (the last value repeats), ±10 %.
+BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=15),
+           dt.timedelta(hours=1), dt.timedelta(hours=3))
+#: After a timeout the provider may have the message: wait this long for one of its
+#: events to say so (see ``avis.mail.events``) before sending it again.
+UNKNOWN_HOLD = dt.timedelta(hours=1)
+#: A rate-limit reset further away than this is not believed.
+MAX_RATE_LIMIT_WAIT = dt.timedelta(hours=1)
+
+
+def claim(limit: int, lease: dt.timedelta = LEASE) -> list[int]:
+    """Claim up to ``limit`` due messages for this sender; the caller commits."""
+    now = clock.now()
+    m = OutboxMessage
+    due = (
+        sa.select(m.id)
+        .where(sa.or_(
+            sa.and_(m.status.in_([MessageStatus.queued, MessageStatus.unknown]),
+                    m.next_attempt_dt <= now),
+            sa.and_(m.status == MessageStatus.sending, m.lease_expires_dt <= now),
+        ))
+        .order_by(m.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        sa.update(m)
+        .where(m.id.in_(due.scalar_subquery()))
+        .values(status=MessageStatus.sending, lease_expires_dt=now + lease,
+                attempts=m.attempts + 1)
+        .returning(m.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(db.session.execute(statement).scalars())
+
+
+def cancel(message_ids: Iterable[int], reason: str) -> None:
+    _update(message_ids, status=MessageStatus.cancelled, lease_expires_dt=None,
+            last_error=reason)
+
+
+def record(deliveries: Iterable[Delivery], attempts: dict[int, int],
+           first_emails: dict[int, int]) -> dict[str, int]:
+    """Record the outcomes of one send; commits.
+
+    ``attempts`` gives each message's attempt count after its claim, ``first_emails``
+    maps the message ids that are an invitation's first email to that invitation.
+    """
+    now = clock.now()
+    counts: dict[str, int] = defaultdict(int)
+    for delivery in deliveries:
+        ids = delivery.message_ids
+        if delivery.state == DeliveryState.sent:
+            _mark_sent(ids, delivery.provider_message_id, now, first_emails)
+            counts["sent"] += len(ids)
+            continue
+        if delivery.state == DeliveryState.failed:
+            _mark_failed(ids, delivery.error or "refused", first_emails)
+            counts["failed"] += len(ids)
+            continue
+        exhausted = [i for i in ids if attempts[i] >= MAX_ATTEMPTS]
+        if exhausted:
+            _mark_failed(exhausted, f"{delivery.error or delivery.state} "
+                         f"(after {MAX_ATTEMPTS} attempts)", first_emails)
+            counts["failed"] += len(exhausted)
+        by_wait: dict[dt.datetime, list[int]] = defaultdict(list)
+        for message_id in ids:
+            if attempts[message_id] < MAX_ATTEMPTS:
+                by_wait[_next_attempt(delivery, attempts[message_id], now)].append(message_id)
+        status = (MessageStatus.unknown if delivery.state == DeliveryState.unknown
+                  else MessageStatus.queued)
+        for moment, group in by_wait.items():
+            _update(group, status=status, next_attempt_dt=moment, lease_expires_dt=None,
+                    last_error=_short(delivery.error or str(delivery.state)))
+            counts[str(delivery.state)] += len(group)
+    db.session.commit()
+    return dict(counts)
+
+
+def _next_attempt(delivery: Delivery, attempts: int, now: dt.datetime) -> dt.datetime:
+    if delivery.state == DeliveryState.unknown:
+        return now + UNKNOWN_HOLD
+    if delivery.retry_at is not None and now < delivery.retry_at <= now + MAX_RATE_LIMIT_WAIT:
+        return delivery.retry_at
+    wait = BACKOFF[min(attempts, len(BACKOFF)) - 1]
+    # Jitter spreads the retries of messages that failed together.
+    return now + wait * random.uniform(0.9, 1.1)
+
+
+def _mark_sent(ids: list[int], provider_id: str | None, now: dt.datetime,
+               first_emails: dict[int, int]) -> None:
+    _update(ids, status=MessageStatus.sent, sent_dt=now, provider_message_id=provider_id,
+            lease_expires_dt=None, last_error=None)
+    invitation_ids = db.session.scalars(
+        sa.select(OutboxMessage.invitation_id).where(OutboxMessage.id.in_(ids))).all()
+    firsts = [first_emails[i] for i in ids if i in first_emails]
+    for chunk in _chunks(firsts):
+        # pending → sent, the move ``Invitation.move_to`` allows, done for the whole set.
+        db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id.in_(chunk), Invitation.status == InvitationStatus.pending)
+            .values(status=InvitationStatus.sent, status_dt=now)
+            .execution_options(synchronize_session=False))
+        db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id.in_(chunk), Invitation.first_sent_dt.is_(None))
+            .values(first_sent_dt=now)
+            .execution_options(synchronize_session=False))
+    for chunk in _chunks(invitation_ids):
+        db.session.execute(
+            sa.update(Invitation).where(Invitation.id.in_(chunk)).values(last_sent_dt=now)
+            .execution_options(synchronize_session=False))
+
+
+def _mark_failed(ids: list[int], error: str, first_emails: dict[int, int]) -> None:
+    _update(ids, status=MessageStatus.failed, lease_expires_dt=None, last_error=_short(error))
+    firsts = [first_emails[i] for i in ids if i in first_emails]
+    for chunk in _chunks(firsts):
+        db.session.execute(
+            sa.update(Invitation)
+            .where(Invitation.id.in_(chunk), Invitation.status == InvitationStatus.pending)
+            .values(status=InvitationStatus.failed, status_dt=clock.now())
+            .execution_options(synchronize_session=False))
+
+
+def _update(message_ids: Iterable[int], **values: object) -> None:
+    for chunk in _chunks(list(message_ids)):
+        db.session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id.in_(chunk)).values(**values)
+            .execution_options(synchronize_session=False))
+
+
+def _chunks(ids: list[int], size: int = 1000) -> Iterable[list[int]]:
+    # SQLite limits the number of bound parameters of one statement.
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _short(text: str) -> str:
+    return text[:500]

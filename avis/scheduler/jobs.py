@@ -1,0 +1,46 @@
+"""The periodic jobs, in the order ``run-due`` runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from avis.surveys import jobs as survey_jobs
+
+HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
+
+
+def dispatch_outbox() -> dict[str, int]:
+    """Send every due email."""
+    from avis.mail.dispatch import dispatch
+
+    return dispatch()
+
+
+@dataclass(frozen=True)
+class Job:
+    #: stable id: the APScheduler job id and the ``job_runs.job`` value
+    id: str
+    #: module-level function doing the work; returns counts for the run's summary
+    func: Callable[[], dict[str, int]]
+    #: period; ticks are the multiples of it since the Unix epoch (UTC)
+    every: dt.timedelta
+
+    def tick(self, moment: dt.datetime) -> dt.datetime:
+        """The tick ``moment`` belongs to: the start of its period."""
+        epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        return epoch + ((moment - epoch) // self.every) * self.every
+
+
+#: Expiry first (no reminder for a dead link), then new invitations and reminders,
+#: then the dispatch that sends what they queued.
+JOBS: tuple[Job, ...] = (
+    Job("expire_invitations", survey_jobs.expire_invitations, HOUR),
+    Job("create_invitations", survey_jobs.create_end_of_training_invitations, HOUR),
+    Job("create_follow_ups", survey_jobs.create_follow_up_invitations, HOUR),
+    Job("queue_reminders", survey_jobs.queue_reminders, HOUR),
+    Job("dispatch_outbox", dispatch_outbox, MINUTE),
+)
+BY_ID = {job.id: job for job in JOBS}
