@@ -10,7 +10,7 @@ MO := $(PO:.po=.mo)
 run: $(VENV)/.installed $(MO)
 	$(BIN)/avis db upgrade
 	$(BIN)/avis demo --if-empty
-	$(BIN)/avis serve
+	$(BIN)/avis serve --with-scheduler
 
 test: $(VENV)/.installed-test $(MO)
 	$(BIN)/pytest

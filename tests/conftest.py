@@ -20,7 +20,12 @@ from avis.models import Base
 POSTGRES_URL = os.environ.get("AVIS_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
-pytest_plugins = ["tests.catalog.fixtures", "tests.surveys.fixtures"]
+pytest_plugins = [
+    "tests.catalog.fixtures",
+    "tests.mail.fake_sendgrid",
+    "tests.mail.smtp_server",
+    "tests.surveys.fixtures",
+]
 
 
 def reset_database(url: str) -> None:

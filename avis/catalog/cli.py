@@ -90,3 +90,12 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     _echo(summary)
     if summary.rejected:
         raise click.ClickException("the demo data set has rejected rows: it is out of date")
+    # The jobs, run now: sessions that ended lately get their invitations, and with the
+    # file backend the emails are in /dev/mailbox at once, their links working.
+    from avis.scheduler.runner import run_due
+
+    results = {r.job: r.summary for r in run_due()}
+    created = results["create_invitations"].get("invitations", 0)
+    sent = results["dispatch_outbox"].get("sent", 0)
+    click.echo(f"Invitations : {created} créées, {sent} courriels envoyés"
+               + (" (voir /dev/mailbox)" if current_app.config["MAIL_BACKEND"] == "file" else ""))

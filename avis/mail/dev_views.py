@@ -38,16 +38,16 @@ class Summary:
 @bp.get("/mailbox")
 def mailbox() -> str:
     names = sorted(_names(), reverse=True)
-    summaries = [_summary(name) for name in names[:MAX_LISTED]]
-    return render_template("dev/mailbox.html", summaries=summaries, total=len(names),
-                           directory=_directory())
+    summaries = [s for s in map(_summary, names[:MAX_LISTED]) if s is not None]
+    return render_template("dev/mailbox.html", summaries=summaries, total=len(names))
 
 
 @bp.get("/mailbox/<name>")
 def message(name: str) -> str:
     email = _read(name)
     return render_template(
-        "dev/message.html", name=name, headers=list(email.items()),
+        "dev/message.html", name=name, subject=str(email["Subject"] or ""),
+        headers=list(email.items()),
         text=_part(email, "plain"), has_html=_part(email, "html") is not None, sandbox=SANDBOX)
 
 
@@ -89,15 +89,22 @@ def _read(name: str) -> EmailMessage:
     path = _directory() / name
     if not _is_message(path):
         abort(404)
-    with path.open("rb") as file:
-        parsed = BytesParser(policy=default_policy).parse(file)
+    try:
+        with path.open("rb") as file:
+            parsed = BytesParser(policy=default_policy).parse(file)
+    except OSError:
+        abort(404)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
 
-def _summary(name: str) -> Summary:
-    with (_directory() / name).open("rb") as file:
-        headers = BytesParser(policy=default_policy).parse(file, headersonly=True)
+def _summary(name: str) -> Summary | None:
+    try:
+        with (_directory() / name).open("rb") as file:
+            headers = BytesParser(policy=default_policy).parse(file, headersonly=True)
+    except OSError:
+        # Deleted (or made unreadable) since the directory was listed.
+        return None
     date_header = headers["Date"]
     return Summary(
         name=name,

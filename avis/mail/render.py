@@ -162,12 +162,13 @@ def _render(template: str, locale: str) -> Content:
 def _environment() -> Environment:
     """The app's Jinja environment (Flask-Babel's ``_``, autoescape by file name) reading
     the email templates, which live outside any registered blueprint."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    environments: dict[str, Environment] = app.extensions.setdefault(_EXTENSION_KEY + ".env", {})
-    if "mail" not in environments:
-        environments["mail"] = app.jinja_env.overlay(
+    key = f"{_EXTENSION_KEY}.jinja"
+    if key not in current_app.extensions:
+        # trim_blocks: block tags on their own line leave no blank line in the text part.
+        current_app.extensions[key] = current_app.jinja_env.overlay(
             loader=FileSystemLoader(_TEMPLATE_DIR), trim_blocks=True, lstrip_blocks=True)
-    return environments["mail"]
+    environment: Environment = current_app.extensions[key]
+    return environment
 
 
 def _context(template: str) -> dict[str, object]:

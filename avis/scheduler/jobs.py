@@ -10,6 +10,7 @@ from avis.surveys import jobs as survey_jobs
 
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
+DAY = dt.timedelta(days=1)
 
 
 def dispatch_outbox() -> dict[str, int]:
@@ -17,6 +18,21 @@ def dispatch_outbox() -> dict[str, int]:
     from avis.mail.dispatch import dispatch
 
     return dispatch()
+
+
+def prune_job_runs() -> dict[str, int]:
+    """Forget job runs older than 30 days: the dispatch alone records 1,440 a day."""
+    import sqlalchemy as sa
+
+    from avis import clock
+    from avis.db import db
+    from avis.scheduler.models import JobRun
+
+    removed = db.session.execute(
+        sa.delete(JobRun).where(JobRun.started_dt < clock.now() - dt.timedelta(days=30))
+    ).rowcount
+    db.session.commit()
+    return {"removed": removed}
 
 
 @dataclass(frozen=True)
@@ -42,5 +58,6 @@ JOBS: tuple[Job, ...] = (
     Job("create_follow_ups", survey_jobs.create_follow_up_invitations, HOUR),
     Job("queue_reminders", survey_jobs.queue_reminders, HOUR),
     Job("dispatch_outbox", dispatch_outbox, MINUTE),
+    Job("prune_job_runs", prune_job_runs, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -179,5 +179,7 @@ def _insert_ignore(model: Any, columns: list[str], rows: sa.Select[Any]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).from_select(columns, rows).on_conflict_do_nothing()
+    statement = (insert(model.__table__).from_select(columns, rows).on_conflict_do_nothing()
+                 # SQLAlchemy reads an INSERT's row count only when asked to.
+                 .execution_options(preserve_rowcount=True))
     return db.session.execute(statement).rowcount

@@ -12,6 +12,11 @@ Two ways to use it::
 
     def test_x(fake_sendgrid): ...                       # pytest fixture
 
+The fixture is named ``fake_sendgrid``; its function is ``fake_sendgrid_fixture`` so
+that a test module can import it without shadowing (``from tests.mail.fake_sendgrid
+import fake_sendgrid_fixture  # noqa: F401``), or list ``"tests.mail.fake_sendgrid"`` in
+the root conftest's ``pytest_plugins``.
+
 The client (``sendgrid`` → urllib) honours proxy variables: outside the fixture set
 ``NO_PROXY=127.0.0.1,localhost`` in the environment of every process that talks to
 the fake server, or requests may go to a proxy instead.
@@ -36,7 +41,10 @@ import pytest
 #: the key the ``fake_sendgrid`` fixture expects
 FAKE_API_KEY = "SG.test"
 
-#: every behaviour ``script`` and ``fail_randomly`` accept ("ok": answer normally)
+#: every behaviour ``script`` and ``fail_randomly`` accept ("ok": answer normally; any
+#: other three-digit status is answered as is). Faults come before the key and body
+#: checks, as an overloaded front end would answer; only "ok" and "accept_then_timeout"
+#: validate (an invalid request then gets its 400/401 instead of hanging).
 MODES = ("ok", "429", "400", "500", "502", "503", "504", "timeout", "accept_then_timeout",
          "close")
 
@@ -46,6 +54,9 @@ MAX_RECIPIENTS = 1000
 MAX_BODY_BYTES = 30 * 1024 * 1024
 
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
+
+
+_UNREADABLE = object()
 
 
 class _Invalid(Exception):
@@ -256,10 +267,18 @@ class _Handler(BaseHTTPRequestHandler):
                                           "is too large."))
             return
         raw = self.rfile.read(length)
-        mode = fake._next_mode()
         if self.path.split("?", 1)[0].rstrip("/") != "/v3/mail/send":
             self._answer(404, _error_body("not found"))
             return
+        mode = fake._next_mode()
+        try:
+            body: Any = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = _UNREADABLE
+        else:
+            # what reached the server, whatever the answer: a request that failed still
+            # carried its messages (the dispatcher counts it as an attempt)
+            fake._record_seen(body)
         if mode == "close":
             # the request was read: closing now yields no response at all (no reset)
             self.close_connection = True
@@ -292,15 +311,14 @@ class _Handler(BaseHTTPRequestHandler):
         if "json" not in content_type:
             self._answer(415, _error_body("Content-Type should be application/json."))
             return
-        try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        if body is _UNREADABLE:
+            fake._record_refusal()
             self._answer(400, _error_body("Bad Request", None, _HELP))
             return
         try:
             validate(body)
         except _Invalid as error:
-            fake._record_refusal(400)
+            fake._record_refusal()
             self._answer(400, _error_body(error.message, error.field, _HELP))
             return
 
@@ -333,6 +351,7 @@ class FakeSendGrid:
         self._random_rate = 0.0
         self._random_modes: tuple[str, ...] = ()
         self._accepted: list[tuple[str, dict[str, Any]]] = []
+        self._seen: Counter[Any] = Counter()
         self._modes_seen: list[str] = []
         self._request_count = 0
         self._refused_count = 0
@@ -432,19 +451,38 @@ class FakeSendGrid:
         with self._lock:
             self._accepted.append((message_id, body))
 
-    def _record_refusal(self, status: int) -> None:
+    def _record_refusal(self) -> None:
         with self._lock:
             self._refused_count += 1
 
+    def _record_seen(self, body: Any) -> None:
+        invitations = []
+        personalizations = body.get("personalizations") if isinstance(body, dict) else None
+        for personalization in personalizations if isinstance(personalizations, list) else ():
+            custom_args = (personalization.get("custom_args")
+                           if isinstance(personalization, dict) else None)
+            if isinstance(custom_args, dict) and "invitation" in custom_args:
+                invitations.append(custom_args["invitation"])
+        with self._lock:
+            self._seen.update(invitations)
+
+    def seen_by_invitation(self) -> Counter[str]:
+        """How many requests to Mail Send carried each ``custom_args["invitation"]``,
+        whatever they were answered (faults, refusals and accepted alike): the number of
+        attempts the dispatcher made for each message."""
+        with self._lock:
+            return Counter(self._seen)
+
     @property
     def request_count(self) -> int:
-        """Every request received, whatever its outcome."""
+        """Every request to Mail Send received, whatever its outcome."""
         with self._lock:
             return self._request_count
 
     @property
     def refused_count(self) -> int:
-        """Requests refused by validation (400)."""
+        """Requests refused as malformed (400 from validation or unreadable JSON; not the
+        scripted "400")."""
         with self._lock:
             return self._refused_count
 
@@ -488,6 +526,7 @@ class FakeSendGrid:
         """Forget records, script and random faults."""
         with self._lock:
             self._accepted.clear()
+            self._seen.clear()
             self._modes_seen.clear()
             self._script.clear()
             self._random = None
@@ -495,8 +534,8 @@ class FakeSendGrid:
             self._refused_count = 0
 
 
-@pytest.fixture
-def fake_sendgrid(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSendGrid]:
+@pytest.fixture(name="fake_sendgrid")
+def fake_sendgrid_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSendGrid]:
     """A running fake SendGrid expecting the key ``FAKE_API_KEY``; closed after the test."""
     # urllib would send requests for 127.0.0.1 to a configured proxy otherwise
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

@@ -8,6 +8,9 @@ or be slow to answer DATA.
         backend = SMTPBackend(smtp_server.host, smtp_server.port)
         ...
         assert smtp_server.messages[0]["Subject"] == "..."
+
+The fixture is named ``smtp_server``; import its function ``smtp_server_fixture`` into a
+test module (``# noqa: F401``) or list ``"tests.mail.smtp_server"`` in ``pytest_plugins``.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ class SMTPTestServer:
         return [received.message for received in self.received]
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SMTPTestServer]:
+@pytest.fixture(name="smtp_server")
+def smtp_server_fixture() -> Iterator[SMTPTestServer]:
     with SMTPTestServer() as server:
         yield server

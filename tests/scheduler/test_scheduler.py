@@ -33,7 +33,9 @@ def test_ticks_are_period_starts() -> None:
 def test_scheduler_jobs_are_explicit_and_deliberate(app: Flask) -> None:
     scheduler = build_scheduler(app, blocking=True)
     scheduled = {job.id: job for job in scheduler.get_jobs()}
-    assert set(scheduled) == {job.id for job in JOBS}
+    assert set(scheduled) == {job.id for job in JOBS} | {"catch_up"}
+    # At start, one catch-up run of every job in order (creation before dispatch).
+    assert scheduled["catch_up"].func_ref == "avis.scheduler.process:catch_up"
     for job in JOBS:
         entry = scheduled[job.id]
         assert entry.func_ref == "avis.scheduler.process:fire"  # importable, module level
@@ -41,10 +43,7 @@ def test_scheduler_jobs_are_explicit_and_deliberate(app: Flask) -> None:
         assert entry.max_instances == 1
         assert entry.coalesce is True
         assert entry.misfire_grace_time == job.every.total_seconds()
-    # Building twice (a restart) replaces the jobs rather than adding copies.
-    scheduler.add_job("avis.scheduler.process:fire", args=["dispatch_outbox"],
-                      id="dispatch_outbox", replace_existing=True)
-    assert len(scheduler.get_jobs()) == len(JOBS)
+        assert entry.kwargs == {}
 
 
 def test_a_tick_is_worked_once(app_context: None) -> None:

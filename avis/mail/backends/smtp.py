@@ -124,7 +124,12 @@ class SMTPBackend:
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()), (550, b""))
             return Delivery(ids, _state_for(code), error=_reply_text(code, reply))
-        except smtplib.SMTPServerDisconnected:
+        except smtplib.SMTPServerDisconnected as error:
+            # smtplib turns a socket timeout into a disconnection; the timeout stays as
+            # the context. The server may have queued the message before going quiet.
+            if isinstance(error.__context__, TimeoutError):
+                return Delivery(ids, DeliveryState.unknown,
+                                error="SMTP timeout: outcome unknown")
             return None
         except smtplib.SMTPResponseException as error:
             # sender refused, DATA refused...
@@ -134,7 +139,7 @@ class SMTPBackend:
             # e.g. an internationalised address and a server without SMTPUTF8
             return Delivery(ids, DeliveryState.failed, error="SMTP: not supported by the server")
         except TimeoutError:
-            # the server may have queued it before going quiet
+            # (in case smtplib lets one through unwrapped)
             return Delivery(ids, DeliveryState.unknown, error="SMTP timeout: outcome unknown")
         except OSError:
             # reset or broken pipe: treat like a disconnection
