@@ -32,7 +32,8 @@ def count(query: sa.Select) -> int:
 
 
 def test_three_senders_and_two_schedulers_send_each_invitation_once(
-        app: Flask, app_context: None, database_url: str, fake_sendgrid: FakeSendGrid) -> None:
+        app: Flask, app_context: None, database_url: str, fake_sendgrid: FakeSendGrid,
+        tmp_path: Path) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("concurrent senders need PostgreSQL (SQLite ignores SKIP LOCKED)")
     seed_enrolments(TRAINEES, clock.today() - dt.timedelta(days=2), sessions=40)
@@ -43,18 +44,23 @@ def test_three_senders_and_two_schedulers_send_each_invitation_once(
                NO_PROXY="127.0.0.1,localhost")
     avis = str(Path(sys.executable).with_name("avis"))
 
-    def start(*args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([avis, *args], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    logs: list[Path] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        # Output to files: a full pipe nobody reads would block a process.
+        logs.append(tmp_path / f"process-{len(logs)}.log")
+        with logs[-1].open("wb") as log:
+            return subprocess.Popen([avis, *args], env=env, stdout=log,
+                                    stderr=subprocess.STDOUT)
 
     schedulers = [start("scheduler"), start("scheduler")]
-    senders: list[subprocess.Popen[str]] = []
+    senders: list[subprocess.Popen[bytes]] = []
     total_messages = sa.select(sa.func.count()).select_from(OutboxMessage)
     sent = total_messages.where(OutboxMessage.status == MessageStatus.sent)
     try:
         deadline = time.monotonic() + 120
         while count(total_messages) < TRAINEES:
-            assert all(s.poll() is None for s in schedulers), schedulers[0].stderr.read()
+            assert all(s.poll() is None for s in schedulers), logs[0].read_text()
             assert time.monotonic() < deadline, "the invitations were not created"
             time.sleep(0.2)
         senders = [start("mail", "send") for _ in range(3)]
@@ -62,19 +68,21 @@ def test_three_senders_and_two_schedulers_send_each_invitation_once(
         while count(sent) < TRAINEES:
             assert time.monotonic() < deadline, f"only {count(sent)} sent"
             time.sleep(0.5)
-        outputs = [s.communicate(timeout=120) for s in senders]
+        for sender in senders:
+            sender.wait(120)
     finally:
         for process in schedulers + senders:
             process.terminate()
         for process in schedulers + senders:
             process.wait(30)
+    outputs = [log.read_text() for log in logs[2:]]
     assert all(s.returncode == 0 for s in senders), outputs
     received = fake_sendgrid.count_by_invitation()
     assert len(received) == TRAINEES
     assert set(received.values()) == {1}, "an invitation was sent twice"
     assert fake_sendgrid.refused_count == 0
     # The senders shared the work (each printed how many it sent).
-    working = [out for out, _err in outputs if "envoyés" in out]
+    working = [out for out in outputs if "envoyés" in out]
     assert len(working) >= 2, outputs
     assert count(sa.select(sa.func.count()).select_from(Invitation)) == TRAINEES
     # Both schedulers fired the creation tick at start; one run did all the work.
