@@ -32,7 +32,7 @@ def create_app(
         SESSION_COOKIE_SECURE=settings["BASE_URL"].startswith("https://"),
     )
 
-    from avis import i18n
+    from avis import i18n, logs
     from avis.db import configure_engine, db
     from avis.security import csrf
 
@@ -40,6 +40,7 @@ def create_app(
     with app.app_context():
         configure_engine(db.engine)
     i18n.init_app(app)
+    logs.install()
     csrf.init_app(app)
 
     from avis import errors

@@ -1,0 +1,38 @@
+"""Logging that keeps survey tokens out of access logs.
+
+The survey and unsubscribe URLs carry the token, a credential: the development
+server (werkzeug) and gunicorn would write it in every access-log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+#: A token in a path of ours: ``/q/<token>``, ``/unsubscribe/<token>``.
+_TOKEN_IN_PATH = re.compile(r"(/(?:q|unsubscribe)/)[A-Za-z0-9_\-]{16,}")
+#: The loggers that write request lines.
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
+
+
+def redact(text: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1…", text)
+
+
+class RedactTokens(logging.Filter):
+    """Rewrites a record's message with tokens replaced by an ellipsis."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def install() -> None:
+    """Attach the filter to the access loggers (once per process)."""
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactTokens) for f in logger.filters):
+            logger.addFilter(RedactTokens())
