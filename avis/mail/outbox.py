@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from avis import clock
-from avis.db import db
+from avis.db import among, db
 from avis.mail.backends.base import Delivery, DeliveryState
 from avis.mail.models import MessageStatus, OutboxMessage
 from avis.surveys.models import Invitation, InvitationStatus
@@ -117,51 +117,51 @@ def _next_attempt(delivery: Delivery, attempts: int, now: dt.datetime) -> dt.dat
 
 def _mark_sent(ids: list[int], provider_id: str | None, now: dt.datetime,
                first_emails: dict[int, int]) -> None:
-    _update(ids, status=MessageStatus.sent, sent_dt=now, provider_message_id=provider_id,
-            lease_expires_dt=None, last_error=None)
-    invitation_ids = db.session.scalars(
-        sa.select(OutboxMessage.invitation_id).where(OutboxMessage.id.in_(ids))).all()
-    firsts = [first_emails[i] for i in ids if i in first_emails]
-    for chunk in _chunks(firsts):
-        # pending → sent, the move ``Invitation.move_to`` allows, done for the whole set.
+    sent = db.session.execute(
+        sa.update(OutboxMessage).where(_among(OutboxMessage.id, ids))
+        .values(status=MessageStatus.sent, sent_dt=now, provider_message_id=provider_id,
+                lease_expires_dt=None, last_error=None)
+        .returning(OutboxMessage.id, OutboxMessage.invitation_id)
+        .execution_options(synchronize_session=False)).all()
+    firsts = [invitation for message, invitation in sent if message in first_emails]
+    others = [invitation for message, invitation in sent if message not in first_emails]
+    pending = Invitation.status == InvitationStatus.pending
+    if firsts:
+        # pending → sent is the move ``Invitation.move_to`` allows, made for the whole set;
+        # an invitation a provider event already moved further keeps its status.
         db.session.execute(
-            sa.update(Invitation)
-            .where(Invitation.id.in_(chunk), Invitation.status == InvitationStatus.pending)
-            .values(status=InvitationStatus.sent, status_dt=now)
+            sa.update(Invitation).where(_among(Invitation.id, firsts))
+            .values(status=sa.case((pending, InvitationStatus.sent.value),
+                                   else_=Invitation.status),
+                    status_dt=sa.case((pending, now), else_=Invitation.status_dt),
+                    first_sent_dt=sa.func.coalesce(Invitation.first_sent_dt, now),
+                    last_sent_dt=now)
             .execution_options(synchronize_session=False))
+    if others:
         db.session.execute(
-            sa.update(Invitation)
-            .where(Invitation.id.in_(chunk), Invitation.first_sent_dt.is_(None))
-            .values(first_sent_dt=now)
-            .execution_options(synchronize_session=False))
-    for chunk in _chunks(invitation_ids):
-        db.session.execute(
-            sa.update(Invitation).where(Invitation.id.in_(chunk)).values(last_sent_dt=now)
-            .execution_options(synchronize_session=False))
+            sa.update(Invitation).where(_among(Invitation.id, others))
+            .values(last_sent_dt=now).execution_options(synchronize_session=False))
 
 
 def _mark_failed(ids: list[int], error: str, first_emails: dict[int, int]) -> None:
     _update(ids, status=MessageStatus.failed, lease_expires_dt=None, last_error=_short(error))
     firsts = [first_emails[i] for i in ids if i in first_emails]
-    for chunk in _chunks(firsts):
+    if firsts:
         db.session.execute(
             sa.update(Invitation)
-            .where(Invitation.id.in_(chunk), Invitation.status == InvitationStatus.pending)
+            .where(_among(Invitation.id, firsts), Invitation.status == InvitationStatus.pending)
             .values(status=InvitationStatus.failed, status_dt=clock.now())
             .execution_options(synchronize_session=False))
 
 
 def _update(message_ids: Iterable[int], **values: object) -> None:
-    for chunk in _chunks(list(message_ids)):
-        db.session.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id.in_(chunk)).values(**values)
-            .execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.update(OutboxMessage).where(_among(OutboxMessage.id, list(message_ids)))
+        .values(**values).execution_options(synchronize_session=False))
 
 
-def _chunks(ids: list[int], size: int = 1000) -> Iterable[list[int]]:
-    # SQLite limits the number of bound parameters of one statement.
-    for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+def _among(column: sa.ColumnElement[int], ids: list[int]) -> sa.ColumnElement[bool]:
+    return among(column, ids, db.session.get_bind().dialect.name)
 
 
 def _short(text: str) -> str:

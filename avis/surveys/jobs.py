@@ -58,7 +58,10 @@ def create_follow_up_invitations() -> dict[str, int]:
 def _invite(kind: InvitationKind, earliest_end: dt.date, latest_end: dt.date) -> dict[str, int]:
     now = clock.now()
     expires = now + dt.timedelta(days=current_app.config["INVITATION_TTL_DAYS"])
-    already = sa.exists().where(Invitation.enrolment_id == Enrolment.id, Invitation.kind == kind)
+    # NOT IN (a subquery computed once) rather than NOT EXISTS: the table grows during
+    # the INSERT, and PostgreSQL, trusting statistics of an empty table, would re-scan
+    # it for every candidate row (minutes for 100,000 trainees instead of seconds).
+    already = Enrolment.id.in_(sa.select(Invitation.enrolment_id).where(Invitation.kind == kind))
     candidates = (
         sa.select(
             Enrolment.id,
@@ -81,8 +84,8 @@ def _invite(kind: InvitationKind, earliest_end: dt.date, latest_end: dt.date) ->
 
 def _queue_first_emails(kind: InvitationKind, now: dt.datetime) -> int:
     """Queue the first email of every pending invitation that has none yet."""
-    has_first = sa.exists().where(OutboxMessage.invitation_id == Invitation.id,
-                                  OutboxMessage.sequence == 0)
+    has_first = Invitation.id.in_(
+        sa.select(OutboxMessage.invitation_id).where(OutboxMessage.sequence == 0))
     pending = sa.select(
         Invitation.id, sa.literal(0), sa.literal(TEMPLATES[kind, False]),
         sa.literal(MessageStatus.queued.name), sa.literal(0), _instant(now), _instant(now),
@@ -103,8 +106,8 @@ def queue_reminders() -> dict[str, int]:
     for number in range(len(delays), 0, -1):
         delay = dt.timedelta(days=delays[number - 1])
         gap = delay - dt.timedelta(days=delays[number - 2] if number > 1 else 0)
-        in_flight = sa.exists().where(OutboxMessage.invitation_id == Invitation.id,
-                                      OutboxMessage.status.in_(_IN_FLIGHT))
+        in_flight = Invitation.id.in_(sa.select(OutboxMessage.invitation_id)
+                                      .where(OutboxMessage.status.in_(_IN_FLIGHT)))
         due = (
             sa.select(Invitation.id)
             .join(Enrolment, Enrolment.id == Invitation.enrolment_id)
