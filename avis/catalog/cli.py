@@ -95,7 +95,9 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     from avis.scheduler.runner import run_due
 
     results = {r.job: r.summary for r in run_due()}
-    created = results["create_invitations"].get("invitations", 0)
+    follow_ups = results["create_follow_ups"].get("invitations", 0)
+    created = results["create_invitations"].get("invitations", 0) + follow_ups
     sent = results["dispatch_outbox"].get("sent", 0)
-    click.echo(f"Invitations : {created} créées, {sent} courriels envoyés"
+    click.echo(f"Invitations : {created} créées (dont {follow_ups} de suivi à 6 mois), "
+               f"{sent} courriels envoyés"
                + (" (voir /dev/mailbox)" if current_app.config["MAIL_BACKEND"] == "file" else ""))

@@ -55,3 +55,27 @@ def test_demo_if_empty_keeps_existing_data(runner):
     assert result.exit_code == 0
     assert "démo non chargée" in result.output
     assert count(Enrolment) == before
+
+
+def test_demo_invites_recent_sessions_and_its_mailbox_links_work(runner, app, client,
+                                                                 instance_path):
+    import re
+
+    result = runner.invoke(args=["demo", "--trainees", "600"])
+    assert result.exit_code == 0, result.output
+    from tests.mail.test_dispatch_paths import text_part
+
+    figures = re.search(r"Invitations : (\d+) créées \(dont (\d+) de suivi à 6 mois\), "
+                        r"(\d+) courriels envoyés", result.output)
+    created, follow_ups, sent = (int(n) for n in figures.groups())
+    assert created > follow_ups > 0
+    emails = sorted((instance_path / "mailbox").glob("*.eml"))
+    assert len(emails) == sent == created
+    page = client.get("/dev/mailbox")
+    assert page.status_code == 200
+    name = emails[0].name
+    assert name in page.get_data(as_text=True)
+    link = re.search(r"http://127\.0\.0\.1:5000(/q/[A-Za-z0-9_\-]+)", text_part(emails[0]))
+    assert client.get(link.group(1)).status_code == 303
+    questionnaire = client.get("/q/")
+    assert questionnaire.status_code == 200
