@@ -21,6 +21,7 @@ from avis.surveys.models import Invitation
 from tests.mail.smtp_server import SMTPTestServer
 from tests.surveys.fixtures import create_session, enrol
 
+
 def text_part(path: Path) -> str:
     with path.open("rb") as handle:
         message = BytesParser(policy=policy.default).parse(handle)
