@@ -13,12 +13,13 @@ import pytest
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
 
-from avis.mail.backends.base import Batch, Content, Delivery, DeliveryState, Recipient
+from avis.mail.backends.base import Batch, Delivery, DeliveryState
 from avis.mail.backends.sendgrid import (
     SendGridBackend,
     error_summary,
     rate_limit_reset,
 )
+from tests.mail import builders
 from tests.mail.fake_sendgrid import (  # noqa: F401 (a fixture)
     FAKE_API_KEY,
     FakeSendGrid,
@@ -26,36 +27,11 @@ from tests.mail.fake_sendgrid import (  # noqa: F401 (a fixture)
 )
 from tests.mail.smtp_server import free_port
 
-CONTENT = Content(
-    subject="Votre avis sur [[course]]",
-    text="Bonjour [[name]],\nDonnez votre avis : [[link]]\n",
-    html='<p>Bonjour [[name]],</p><p><a href="[[link]]">Donner mon avis</a></p>',
-)
-
-
-def recipient(number: int, *, email: str | None = None) -> Recipient:
-    token = f"tok{number:06d}"
-    return Recipient(
-        message_id=number,
-        invitation_id=10_000 + number,
-        email=email or f"trainee{number}@example.org",
-        name=f"Stagiaire {number}",
-        subject=f"Votre avis sur la formation {number}",
-        substitutions={
-            "[[name]]": f"Stagiaire {number}",
-            "[[course]]": f"Formation {number}",
-            "[[link]]": f"https://avis.test/q/{token}",
-        },
-        headers={
-            "List-Unsubscribe": f"<https://avis.test/unsubscribe/{token}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
+recipient = builders.recipient
 
 
 def make_batch(count: int = 3, *, category: str | None = "invitation") -> Batch:
-    return Batch(content=CONTENT, recipients=[recipient(n) for n in range(1, count + 1)],
-                 sender="avis@avis.test", sender_name="avis", category=category)
+    return builders.make_batch([recipient(n) for n in range(1, count + 1)], category=category)
 
 
 def backend_for(server: FakeSendGrid, **kwargs: Any) -> SendGridBackend:
@@ -99,8 +75,8 @@ def test_request_shape(fake_sendgrid: FakeSendGrid) -> None:
     [body] = fake_sendgrid.accepted_requests
     assert body["from"] == {"email": "avis@avis.test", "name": "avis"}
     assert body["content"] == [
-        {"type": "text/plain", "value": CONTENT.text},
-        {"type": "text/html", "value": CONTENT.html},
+        {"type": "text/plain", "value": builders.CONTENT.text},
+        {"type": "text/html", "value": builders.CONTENT.html},
     ]
     assert body["tracking_settings"]["click_tracking"] == {"enable": False, "enable_text": False}
     assert body["categories"] == ["invitation"]

@@ -4,44 +4,22 @@ from __future__ import annotations
 
 import time
 
-from avis.mail.backends.base import Batch, Content, DeliveryState, Recipient
+from avis.mail.backends.base import Batch, DeliveryState, Recipient
 from avis.mail.backends.smtp import SMTPBackend
+from tests.mail import builders
 from tests.mail.smtp_server import (  # noqa: F401 (a fixture)
     SMTPTestServer,
     free_port,
     smtp_server_fixture,
 )
 
-CONTENT = Content(
-    subject="Votre avis sur [[course]]",
-    text="Bonjour [[name]],\nDonnez votre avis : [[link]]\n",
-    html='<p>Bonjour [[name]],</p><p><a href="[[link]]">Donner mon avis</a></p>',
-)
-
 
 def recipient(number: int) -> Recipient:
-    token = f"tok{number:06d}"
-    return Recipient(
-        message_id=number,
-        invitation_id=10_000 + number,
-        email=f"trainee{number}@example.org",
-        name=f"Stagiaire Élodie {number}",
-        subject=f"Votre avis sur la formation {number}",
-        substitutions={
-            "[[name]]": f"Élodie {number}",
-            "[[course]]": f"Formation {number}",
-            "[[link]]": f"https://avis.test/q/{token}",
-        },
-        headers={
-            "List-Unsubscribe": f"<https://avis.test/unsubscribe/{token}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
+    return builders.recipient(number, display="Stagiaire Élodie {n}", greeting="Élodie {n}")
 
 
 def make_batch(count: int = 3) -> Batch:
-    return Batch(content=CONTENT, recipients=[recipient(n) for n in range(1, count + 1)],
-                 sender="avis@avis.test", sender_name="avis", category="invitation")
+    return builders.make_batch([recipient(n) for n in range(1, count + 1)])
 
 
 def backend_for(server: SMTPTestServer, **kwargs: object) -> SMTPBackend:

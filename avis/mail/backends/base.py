@@ -3,7 +3,7 @@
 A ``Batch`` is shaped like one SendGrid Mail Send request: one content (subject, text
 and HTML holding substitution tags) shared by every recipient, and per recipient the
 values of those tags and its own headers. SendGrid substitutes the tags itself; the
-SMTP and file backends substitute them locally with ``avis.mail.render.personalize``,
+SMTP and file backends substitute them locally with ``avis.mail.message.personalize``,
 so all backends send the same email.
 """
 
