@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 from typing import Any, ClassVar
 
@@ -54,6 +55,13 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
 #: A list of short codes (formacodes, funder codes…): JSON on SQLite, JSONB on PostgreSQL.
 CodeList = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def string_enum(cls: type[enum.StrEnum], length: int) -> sa.Enum:
+    """An enum stored as text with a CHECK constraint: portable, and new values need
+    only a migration of the constraint, not of a database type."""
+    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True,
+                   create_constraint=True)
 
 
 class Base(DeclarativeBase):

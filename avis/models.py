@@ -8,13 +8,22 @@ from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
 from avis.scheduler.models import JobRun
-from avis.surveys.models import Invitation, InvitationKind, InvitationStatus, InvitationToken
+from avis.surveys.models.answers import Answer, AnswerReceipt, FollowUpAnswer
+from avis.surveys.models.invitations import (
+    Invitation,
+    InvitationKind,
+    InvitationStatus,
+    InvitationToken,
+)
 
 __all__ = [
     "Action",
+    "Answer",
+    "AnswerReceipt",
     "Base",
     "Course",
     "Enrolment",
+    "FollowUpAnswer",
     "ImportRun",
     "ImportStatus",
     "Invitation",

@@ -25,7 +25,7 @@ from avis.mail.message import single_line
 from avis.mail.models import OutboxMessage
 from avis.mail.suppressions import is_suppressed_clause
 from avis.surveys import tokens
-from avis.surveys.models import OPEN_STATUSES, Invitation, InvitationToken
+from avis.surveys.models.invitations import OPEN_STATUSES, Invitation, InvitationToken
 
 
 @dataclass

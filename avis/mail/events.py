@@ -24,7 +24,7 @@ from avis import clock
 from avis.db import db
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, SuppressionReason
 from avis.mail.suppressions import suppress
-from avis.surveys.models import Invitation, InvitationStatus
+from avis.surveys.models.invitations import Invitation, InvitationStatus
 
 logger = logging.getLogger(__name__)
 

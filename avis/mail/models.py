@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from avis import clock
-from avis.db import Base
-from avis.surveys.models import Invitation, _enum
+from avis.db import Base, string_enum
+from avis.surveys.models.invitations import Invitation
 
 
 class MessageStatus(enum.StrEnum):
@@ -51,7 +51,7 @@ class OutboxMessage(Base):
     #: email template: invitation, reminder, follow_up, follow_up_reminder
     template: Mapped[str] = mapped_column(sa.String(40))
     #: where the message is
-    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus, 16),
+    status: Mapped[MessageStatus] = mapped_column(string_enum(MessageStatus, 16),
                                                   default=MessageStatus.queued)
     #: sending attempts started (a claim counts as one)
     attempts: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
@@ -91,7 +91,7 @@ class Suppression(Base):
     #: SHA-256 of the lowercased address (see ``email_digest``)
     email_digest: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
     #: why the address was suppressed first
-    reason: Mapped[SuppressionReason] = mapped_column(_enum(SuppressionReason, 16))
+    reason: Mapped[SuppressionReason] = mapped_column(string_enum(SuppressionReason, 16))
     #: when
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
 

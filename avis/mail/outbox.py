@@ -20,7 +20,7 @@ from avis import clock
 from avis.db import among, db
 from avis.mail.backends.base import Delivery, DeliveryState
 from avis.mail.models import MessageStatus, OutboxMessage
-from avis.surveys.models import Invitation, InvitationStatus
+from avis.surveys.models.invitations import Invitation, InvitationStatus
 
 #: How long a claim lasts: well over one batch's send (HTTP timeout included).
 LEASE = dt.timedelta(minutes=5)

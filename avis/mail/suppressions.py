@@ -10,7 +10,7 @@ from avis import clock
 from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.db import db, email_digest
 from avis.mail.models import MessageStatus, OutboxMessage, Suppression, SuppressionReason
-from avis.surveys.models import OPEN_STATUSES, Invitation, InvitationStatus
+from avis.surveys.models.invitations import OPEN_STATUSES, Invitation, InvitationStatus
 
 #: What a suppression does to the trainee's invitations still open.
 _INVITATION_STATUS = {

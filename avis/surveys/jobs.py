@@ -21,7 +21,12 @@ from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.db import UTCDateTime, db
 from avis.mail.models import MessageStatus, OutboxMessage
 from avis.mail.suppressions import is_suppressed_clause
-from avis.surveys.models import OPEN_STATUSES, Invitation, InvitationKind, InvitationStatus
+from avis.surveys.models.invitations import (
+    OPEN_STATUSES,
+    Invitation,
+    InvitationKind,
+    InvitationStatus,
+)
 
 #: The email template of each (kind, first email or reminder).
 TEMPLATES = {

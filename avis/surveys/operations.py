@@ -21,7 +21,12 @@ from avis.db import db
 from avis.mail.models import SuppressionReason
 from avis.mail.suppressions import is_suppressed, suppress
 from avis.surveys import tokens
-from avis.surveys.models import Invitation, InvitationKind, InvitationStatus, InvitationToken
+from avis.surveys.models.invitations import (
+    Invitation,
+    InvitationKind,
+    InvitationStatus,
+    InvitationToken,
+)
 
 #: Longer than any token we mint (43 characters); anything longer is not worth hashing.
 MAX_TOKEN_LENGTH = 128

@@ -25,7 +25,7 @@ from avis.db import db
 from avis.security import csrf
 from avis.surveys import operations
 from avis.surveys.forms import UnsubscribeForm
-from avis.surveys.models import Invitation
+from avis.surveys.models.invitations import Invitation
 from avis.surveys.operations import LinkState
 
 bp = Blueprint("surveys", __name__, template_folder="templates")

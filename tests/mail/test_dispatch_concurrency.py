@@ -17,7 +17,7 @@ from avis import clock
 from avis.db import db
 from avis.mail.models import MessageStatus, OutboxMessage
 from avis.scheduler.models import JobRun
-from avis.surveys.models import Invitation
+from avis.surveys.models.invitations import Invitation
 from tests.mail.fake_sendgrid import FAKE_API_KEY, FakeSendGrid
 from tests.surveys.fixtures import seed_enrolments
 

@@ -17,7 +17,7 @@ from avis.db import db
 from avis.mail.dispatch import dispatch
 from avis.mail.models import MessageStatus, OutboxMessage
 from avis.surveys.jobs import create_end_of_training_invitations
-from avis.surveys.models import Invitation
+from avis.surveys.models.invitations import Invitation
 from tests.mail.smtp_server import SMTPTestServer
 from tests.surveys.fixtures import create_session, enrol
 

@@ -30,7 +30,7 @@ from avis.mail.models import (
     SuppressionReason,
 )
 from avis.mail.suppressions import digest, is_suppressed
-from avis.surveys.models import Invitation, InvitationStatus
+from avis.surveys.models.invitations import Invitation, InvitationStatus
 
 URL = "/webhooks/sendgrid"
 SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"

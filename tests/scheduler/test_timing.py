@@ -18,7 +18,7 @@ from avis.db import db
 from avis.mail.models import MessageStatus, OutboxMessage, SuppressionReason
 from avis.mail.suppressions import suppress
 from avis.scheduler.runner import run_due
-from avis.surveys.models import Invitation, InvitationKind, InvitationStatus
+from avis.surveys.models.invitations import Invitation, InvitationKind, InvitationStatus
 from tests.surveys.fixtures import create_session, enrol
 
 END = dt.date(2026, 3, 10)

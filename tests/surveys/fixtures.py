@@ -15,7 +15,7 @@ from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
 from avis.surveys import tokens
-from avis.surveys.models import (
+from avis.surveys.models.invitations import (
     Invitation,
     InvitationKind,
     InvitationStatus,

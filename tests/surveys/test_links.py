@@ -10,7 +10,7 @@ import pytest
 
 from avis import clock
 from avis.db import db
-from avis.surveys.models import Invitation, InvitationStatus
+from avis.surveys.models.invitations import Invitation, InvitationStatus
 from tests.surveys.fixtures import create_invitation, create_session, enrol
 
 Invited = Callable[..., tuple[Invitation, str]]

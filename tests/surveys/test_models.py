@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from avis.surveys import tokens
-from avis.surveys.models import (
+from avis.surveys.models.invitations import (
     TRANSITIONS,
     InvalidTransition,
     Invitation,

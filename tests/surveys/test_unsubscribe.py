@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from avis.db import db
 from avis.mail.models import MessageStatus, OutboxMessage, Suppression, SuppressionReason
 from avis.mail.suppressions import is_suppressed
-from avis.surveys.models import Invitation, InvitationStatus
+from avis.surveys.models.invitations import Invitation, InvitationStatus
 
 Invited = Callable[..., tuple[Invitation, str]]
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from avis import clock
 from avis.catalog.models.trainees import Enrolment
-from avis.db import Base
+from avis.db import Base, string_enum
 
 
 class InvitationKind(enum.StrEnum):
@@ -69,11 +69,6 @@ class InvalidTransition(ValueError):
     """An invitation was asked to move to a status it cannot reach from where it is."""
 
 
-def _enum(cls: type[enum.StrEnum], length: int) -> sa.Enum:
-    return sa.Enum(cls, native_enum=False, length=length, validate_strings=True,
-                   create_constraint=True)
-
-
 class Invitation(Base):
     """One questionnaire proposed to one enrolment: at most one per kind.
 
@@ -92,9 +87,9 @@ class Invitation(Base):
     #: the enrolment (trainee × session) invited
     enrolment_id: Mapped[int] = mapped_column(sa.ForeignKey("enrolments.id", ondelete="CASCADE"))
     #: which questionnaire
-    kind: Mapped[InvitationKind] = mapped_column(_enum(InvitationKind, 20))
+    kind: Mapped[InvitationKind] = mapped_column(string_enum(InvitationKind, 20))
     #: where the invitation is; changed only through ``move_to``
-    status: Mapped[InvitationStatus] = mapped_column(_enum(InvitationStatus, 16),
+    status: Mapped[InvitationStatus] = mapped_column(string_enum(InvitationStatus, 16),
                                                      default=InvitationStatus.pending)
     #: when the invitation was created (its first email queued)
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)

@@ -1,0 +1,152 @@
+"""What trainees answer. Anonymous by construction: an answer names the session it
+is about, never the trainee; the link "this invitation has been answered" lives in
+``AnswerReceipt``, which an erasure deletes while the answer stays."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from avis import clock
+from avis.db import Base, string_enum
+
+#: The five rated dimensions, in the order the form asks them (ANOTEA's names in API v1:
+#: accueil, contenu_formation, equipe_formateurs, moyen_materiel, accompagnement).
+DIMENSIONS = ("welcome", "content", "trainers", "equipment", "support")
+
+
+def _rating() -> Mapped[int]:
+    return mapped_column(sa.SmallInteger)
+
+
+class Answer(Base):
+    """An end-of-training questionnaire, answered.
+
+    The session's action, course and training body are copied at answer time: the
+    aggregation needs no join, and a later import moving a session to another action
+    does not carry the reviews already given with it.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = tuple(
+        sa.CheckConstraint(f"{name} BETWEEN 1 AND 5", name=f"{name}_range")
+        for name in DIMENSIONS
+    )
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the session the answer is about
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id"), index=True)
+    #: the session's action, at answer time
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("actions.id"), index=True)
+    #: the action's course, at answer time
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
+    #: the body that delivered the course, at answer time
+    training_body_id: Mapped[int] = mapped_column(sa.ForeignKey("training_bodies.id"),
+                                                  index=True)
+    #: welcome and information before and at the start (accueil), 1–5
+    welcome: Mapped[int] = _rating()
+    #: content of the course (contenu de la formation), 1–5
+    content: Mapped[int] = _rating()
+    #: the trainers (équipe de formateurs), 1–5
+    trainers: Mapped[int] = _rating()
+    #: equipment and premises (moyens matériels), 1–5
+    equipment: Mapped[int] = _rating()
+    #: support during the course (accompagnement), 1–5
+    support: Mapped[int] = _rating()
+    #: mean of the five, unrounded: a fifth of a whole sum has one decimal, kept exactly
+    overall: Mapped[decimal.Decimal] = mapped_column(sa.Numeric(2, 1))
+    #: whether the trainee would recommend the course
+    would_recommend: Mapped[bool]
+    #: title of the comment, plain text as typed
+    comment_title: Mapped[str | None] = mapped_column(sa.String(80))
+    #: the comment, plain text as typed (never interpreted as markup)
+    comment_text: Mapped[str | None] = mapped_column(sa.Text)
+    #: the trainee agrees to the comment being shown publicly (after moderation)
+    comment_public: Mapped[bool] = mapped_column(default=False)
+    #: the day of the answer, in France: no time of day, so that timing cannot point
+    #: to a person
+    answered_on: Mapped[dt.date] = mapped_column(default=clock.today, index=True)
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.id} session={self.session_id} overall={self.overall}>"
+
+
+class Situation(enum.StrEnum):
+    employed = "employed"
+    training = "training"
+    job_seeking = "job_seeking"
+    other = "other"
+
+
+class ContractType(enum.StrEnum):
+    permanent = "permanent"  # CDI
+    fixed_term = "fixed_term"  # CDD
+    temporary = "temporary"  # intérim
+    apprenticeship = "apprenticeship"  # alternance
+    self_employed = "self_employed"  # indépendant, création d'entreprise
+    other = "other"
+
+
+class JobRelation(enum.StrEnum):
+    yes = "yes"
+    partly = "partly"
+    no = "no"
+
+
+class TimeToJob(enum.StrEnum):
+    under_1_month = "under_1_month"
+    one_to_3_months = "one_to_3_months"
+    three_to_6_months = "three_to_6_months"
+    before_end = "before_end"  # found during the course
+
+
+class FollowUpAnswer(Base):
+    """A 6-month follow-up questionnaire, answered: what the trainee became."""
+
+    __tablename__ = "follow_up_answers"
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the session the answer is about
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id"), index=True)
+    #: the session's action, at answer time
+    action_id: Mapped[int] = mapped_column(sa.ForeignKey("actions.id"), index=True)
+    #: the action's course, at answer time
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
+    #: the body that delivered the course, at answer time
+    training_body_id: Mapped[int] = mapped_column(sa.ForeignKey("training_bodies.id"),
+                                                  index=True)
+    #: in work, in training, looking for work, other
+    situation: Mapped[Situation] = mapped_column(string_enum(Situation, 16))
+    #: when in work: the contract
+    contract_type: Mapped[ContractType | None] = mapped_column(string_enum(ContractType, 16))
+    #: when in work: whether the job relates to the course
+    job_related: Mapped[JobRelation | None] = mapped_column(string_enum(JobRelation, 8))
+    #: when in work: how long finding it took after the course
+    time_to_job: Mapped[TimeToJob | None] = mapped_column(string_enum(TimeToJob, 20))
+    #: optional comment, plain text as typed; never published
+    comment_text: Mapped[str | None] = mapped_column(sa.Text)
+    #: the day of the answer, in France
+    answered_on: Mapped[dt.date] = mapped_column(default=clock.today, index=True)
+
+
+class AnswerReceipt(Base):
+    """"This invitation has been answered": the only link between a trainee and their
+    answer's existence (not its content). Its primary key is what makes a second answer
+    to the same invitation impossible, even from 50 simultaneous submissions."""
+
+    __tablename__ = "answer_receipts"
+
+    #: the invitation answered; one receipt each
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True)
+    #: when
+    answered_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: the trainee agrees to be contacted by prospective trainees about the course (it
+    #: concerns the person, so it lives here and goes with an erasure)
+    accepts_contact: Mapped[bool] = mapped_column(default=False)
