@@ -23,9 +23,10 @@ from flask_babel import gettext as _
 
 from avis.db import db
 from avis.security import csrf
-from avis.surveys import operations
-from avis.surveys.forms import UnsubscribeForm
-from avis.surveys.models.invitations import Invitation
+from avis.surveys import answering, operations
+from avis.surveys.forms import AnswerForm, FollowUpForm, UnsubscribeForm
+from avis.surveys.models.answers import DIMENSIONS
+from avis.surveys.models.invitations import Invitation, InvitationKind
 from avis.surveys.operations import LinkState
 
 bp = Blueprint("surveys", __name__, template_folder="templates")
@@ -62,9 +63,9 @@ def survey_link(token: str) -> ResponseReturnValue:
     return redirect(url_for(".questionnaire", note=_note(request.args.get("note"))), code=303)
 
 
-@bp.get("/q/")
+@bp.route("/q/", methods=["GET", "POST"])
 def questionnaire() -> ResponseReturnValue:
-    """The questionnaire of the invitation held by the session (its form comes later)."""
+    """The questionnaire of the invitation held by the session: show it, take the answer."""
     invitation_id = session.get(SESSION_KEY)
     invitation = (operations.get_invitation(invitation_id)
                   if isinstance(invitation_id, int) else None)
@@ -73,9 +74,37 @@ def questionnaire() -> ResponseReturnValue:
     closed = _closed_page(invitation)
     if closed is not None:
         return closed
-    return render_template("surveys/questionnaire.html",
-                           context=operations.link_context(invitation),
-                           note=_note(request.args.get("note")))
+    follow_up = invitation.kind == InvitationKind.follow_up
+    form = FollowUpForm() if follow_up else AnswerForm()
+    note = _note(request.args.get("note"))
+    if request.method == "GET" and note is not None and not follow_up:
+        # A star clicked in the email pre-selects the five marks; nothing is recorded
+        # until the trainee sends the form.
+        for name in DIMENSIONS:
+            getattr(form, name).data = note
+    if form.validate_on_submit():
+        recorded = (answering.record_follow_up(invitation, form) if follow_up
+                    else answering.record_answer(invitation, form))
+        db.session.commit()
+        if not recorded:
+            return redirect(url_for(".survey_done"), code=303)
+        return redirect(url_for(".thanks"), code=303)
+    status = 422 if request.method == "POST" else 200
+    template = "surveys/follow_up.html" if follow_up else "surveys/questionnaire.html"
+    return render_template(template, form=form, note=note,
+                           context=operations.link_context(invitation)), status
+
+
+@bp.get("/q/merci")
+def thanks() -> ResponseReturnValue:
+    """After a successful answer."""
+    return render_template("surveys/thanks.html")
+
+
+@bp.get("/q/deja-fait")
+def survey_done() -> ResponseReturnValue:
+    """The questionnaire was already answered (another tab, a double click)."""
+    return render_template("surveys/answered.html")
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

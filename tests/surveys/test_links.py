@@ -85,8 +85,8 @@ def test_the_link_redirects_to_a_url_without_the_token(client, invited: Invited)
     assert "Aide à domicile" in html
     assert "Institut de formation de l&#39;Ouest" in html
     assert "Nantes" in html
-    assert "Le questionnaire s’ouvre sur cette page." in html
-    assert "étoile" not in html
+    assert "Envoyer mon avis" in html  # the questionnaire itself
+    assert "Vous avez choisi" not in html
     assert token not in html
     assert page.headers["Referrer-Policy"] == "same-origin"
 
@@ -125,8 +125,8 @@ def test_only_a_note_from_1_to_5_is_kept(client, invited: Invited, note, locatio
 
 
 @pytest.mark.parametrize(("note", "text"), [
-    ("4", "Vous avez choisi 4 étoiles sur 5."),
-    ("1", "Vous avez choisi 1 étoile sur 5."),
+    ("4", "Vous avez choisi 4 étoiles sur 5 :"),
+    ("1", "Vous avez choisi 1 étoile sur 5 :"),
 ])
 def test_the_preselected_note_is_shown(client, invited: Invited, note, text) -> None:
     _invitation, token = invited()
@@ -139,7 +139,7 @@ def test_a_note_added_by_hand_out_of_range_is_not_shown(client, invited: Invited
     _invitation, token = invited()
     client.get(f"/q/{token}")
 
-    assert "étoile" not in client.get("/q/?note=9").get_data(as_text=True)
+    assert "Vous avez choisi" not in client.get("/q/?note=9").get_data(as_text=True)
 
 
 def test_the_click_is_recorded_once(client, invited: Invited) -> None:
