@@ -101,3 +101,8 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     click.echo(f"Invitations : {created} créées (dont {follow_ups} de suivi à 6 mois), "
                f"{sent} courriels envoyés"
                + (" (voir /dev/mailbox)" if current_app.config["MAIL_BACKEND"] == "file" else ""))
+    from avis.surveys.demo import add_demo_answers
+
+    answers = add_demo_answers(seed)
+    click.echo(f"Réponses : {answers['answers']} avis, "
+               f"{answers['follow_up_answers']} questionnaires à 6 mois")

@@ -33,6 +33,21 @@ def test_demo_loads_a_region(runner):
         sa.select(sa.func.count()).select_from(Enrolment).group_by(Enrolment.session_id)
     ).all()
     assert min(sizes) < 5, "small sessions must exist, for the privacy thresholds"
+    # Answers with a spread of marks, French comments, follow-ups.
+    from avis.surveys.models.answers import Answer, FollowUpAnswer
+
+    assert count(Answer) > 500
+    marks = db.session.scalars(sa.select(Answer.overall).distinct()).all()
+    assert len(marks) >= 10
+    assert min(marks) <= 2.5 < 4.5 <= max(marks)
+    comments = db.session.scalars(sa.select(Answer.comment_text)
+                                  .where(Answer.comment_text.is_not(None))).all()
+    assert len(comments) > 100
+    assert any("formation" in c for c in comments)
+    assert count(FollowUpAnswer) > 50
+    bodies = db.session.scalars(sa.select(sa.func.avg(Answer.overall))
+                                .group_by(Answer.training_body_id)).all()
+    assert max(bodies) - min(bodies) > 0.8, "training bodies must not all score alike"
 
 
 def test_demo_is_deterministic_and_idempotent(runner):
