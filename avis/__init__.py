@@ -34,16 +34,14 @@ def create_app(
 
     from avis import i18n, logs
     from avis.db import configure_engine, db
-    from avis.security import csrf
 
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     i18n.init_app(app)
     logs.install()
-    csrf.init_app(app)
 
-    from avis import errors
+    from avis import errors, security
     from avis.mail.webhook import bp as webhook_bp
     from avis.public.views import bp as public_bp
     from avis.surveys.views import bp as surveys_bp
@@ -56,6 +54,7 @@ def create_app(
         from avis.mail.dev_views import bp as dev_bp
 
         app.register_blueprint(dev_bp)
+    security.init_app(app)
     errors.init_app(app)
 
     from avis.cli import register_commands

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -80,6 +81,18 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _rate_limit(raw: str) -> str:
+    """A Flask-Limiter rate string (``30 per minute``, ``5/second;100/hour``), kept as text."""
+    value = raw.strip()
+    try:
+        items = parse_many(value)
+    except ValueError:
+        raise ValueError("must be a rate such as '30 per minute'") from None
+    if any(item.amount < 1 for item in items):
+        raise ValueError("must allow at least 1 request")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     #: name without the ``AVIS_`` prefix, as stored in ``app.config``
@@ -109,6 +122,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MIN_REVIEWS_FOR_SCORE", _strictly_positive_int, 3),
     Setting("RETENTION_MONTHS", _strictly_positive_int, 24),
     Setting("RATELIMIT_STORAGE_URL", _text, "memory://"),
+    Setting("SURVEY_RATE_LIMIT", _rate_limit, "30 per minute"),
     Setting("SEND_BATCH_SIZE", _strictly_positive_int, 1000),
     Setting("PUBLISH_COMMENTS_UNMODERATED", _flag, False),
     Setting("IMPORT_CHUNK_SIZE", _strictly_positive_int, 5_000),

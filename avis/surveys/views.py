@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from avis.db import db
@@ -60,6 +61,9 @@ def survey_link(token: str) -> ResponseReturnValue:
         operations.open_link(invitation)
         db.session.commit()
     session[SESSION_KEY] = invitation.id
+    # A ?lang= on the link chooses the language now: the redirect renders nothing, so
+    # Flask-Babel would not otherwise get to remember it.
+    get_locale()
     return redirect(url_for(".questionnaire", note=_note(request.args.get("note"))), code=303)
 
 
