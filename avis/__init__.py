@@ -36,6 +36,7 @@ def create_app(
     from avis.db import configure_engine, db
 
     db.init_app(app)
+    _drop_async_session_teardown(app)
     with app.app_context():
         configure_engine(db.engine)
     i18n.init_app(app)
@@ -61,3 +62,15 @@ def create_app(
 
     register_commands(app)
     return app
+
+
+def _drop_async_session_teardown(app: Flask) -> None:
+    """avis uses no async engine, but Flask-SQLAlchemy-Lite registers a teardown closing
+    async sessions, which Flask runs through asgiref: a thread and an event loop for
+    every request (about a tenth of a questionnaire page's cost). Drop it."""
+    from flask_sqlalchemy_lite import _extension
+
+    assert not app.config.get("SQLALCHEMY_ASYNC_ENGINES"), "async engines need the teardown"
+    funcs = app.teardown_appcontext_funcs
+    if _extension._close_async_sessions in funcs:
+        funcs.remove(_extension._close_async_sessions)

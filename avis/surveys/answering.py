@@ -12,7 +12,6 @@ import decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from avis import clock
 from avis.catalog.models.courses import Action
@@ -47,15 +46,15 @@ def record_answer(invitation: Invitation, form: AnswerForm) -> bool:
     if not _take_receipt(invitation, accepts_contact=bool(form.accepts_contact.data)):
         return False
     ratings = {name: int(getattr(form, name).data) for name in DIMENSIONS}
-    db.session.add(Answer(
-        **_where(invitation), **ratings,
-        overall=overall_mark(list(ratings.values())),
-        would_recommend=form.would_recommend.data == "yes",
-        comment_title=form.comment_title.data,
-        comment_text=form.comment_text.data,
-        comment_public=bool(form.comment_public.data) and bool(form.comment_text.data),
-        answered_on=clock.today(),
-    ))
+    _insert_about(invitation, Answer, {
+        **ratings,
+        "overall": overall_mark(list(ratings.values())),
+        "would_recommend": form.would_recommend.data == "yes",
+        "comment_title": form.comment_title.data,
+        "comment_text": form.comment_text.data,
+        "comment_public": bool(form.comment_public.data) and bool(form.comment_text.data),
+        "answered_on": clock.today(),
+    })
     _close(invitation)
     return True
 
@@ -65,45 +64,59 @@ def record_follow_up(invitation: Invitation, form: FollowUpForm) -> bool:
     if not _take_receipt(invitation, accepts_contact=False):
         return False
     employed = form.situation.data == Situation.employed.value
-    db.session.add(FollowUpAnswer(
-        **_where(invitation),
-        situation=Situation(form.situation.data),
+    _insert_about(invitation, FollowUpAnswer, {
+        "situation": Situation(form.situation.data),
         # Job details only mean something for someone in work.
-        contract_type=ContractType(form.contract_type.data)
+        "contract_type": ContractType(form.contract_type.data)
         if employed and form.contract_type.data else None,
-        job_related=JobRelation(form.job_related.data)
+        "job_related": JobRelation(form.job_related.data)
         if employed and form.job_related.data else None,
-        time_to_job=TimeToJob(form.time_to_job.data)
+        "time_to_job": TimeToJob(form.time_to_job.data)
         if employed and form.time_to_job.data else None,
-        comment_text=form.comment_text.data,
-        answered_on=clock.today(),
-    ))
+        "comment_text": form.comment_text.data,
+        "answered_on": clock.today(),
+    })
     _close(invitation)
     return True
 
 
 def _take_receipt(invitation: Invitation, *, accepts_contact: bool) -> bool:
-    try:
-        with db.session.begin_nested():
-            db.session.add(AnswerReceipt(invitation_id=invitation.id,
-                                         answered_dt=clock.now(),
-                                         accepts_contact=accepts_contact))
-    except IntegrityError:
-        return False
-    return True
+    """Insert the receipt unless one exists; True when this call inserted it.
+
+    ``ON CONFLICT DO NOTHING``: a concurrent submission waits for the first one's
+    commit, then inserts nothing, in a single statement.
+    """
+    table = AnswerReceipt.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    inserted = db.session.execute(
+        insert(table)
+        .values(invitation_id=invitation.id, answered_dt=clock.now(),
+                accepts_contact=accepts_contact)
+        .on_conflict_do_nothing()
+        .returning(table.c.invitation_id)).first()
+    return inserted is not None
 
 
-def _where(invitation: Invitation) -> dict[str, Any]:
-    """The session, action, course and body of the invitation, as the answer records them."""
-    row = db.session.execute(
-        sa.select(Session.id, Action.id, Action.course_id, Action.training_body_id)
+def _insert_about(invitation: Invitation, model: type[Answer] | type[FollowUpAnswer],
+                  values: dict[str, Any]) -> None:
+    """Insert the answer with the session, action, course and body of the invitation's
+    enrolment, in one INSERT … SELECT (no round trip to look them up first)."""
+    table = model.__table__
+    names = list(values)
+    place = (
+        sa.select(Session.id, Action.id, Action.course_id, Action.training_body_id,
+                  *(sa.bindparam(f"v_{name}", value, type_=table.c[name].type)
+                    for name, value in values.items()))
         .select_from(Enrolment)
         .join(Session, Session.id == Enrolment.session_id)
         .join(Action, Action.id == Session.action_id)
         .where(Enrolment.id == invitation.enrolment_id)
-    ).one()
-    return {"session_id": row[0], "action_id": row[1], "course_id": row[2],
-            "training_body_id": row[3]}
+    )
+    db.session.execute(table.insert().from_select(
+        ["session_id", "action_id", "course_id", "training_body_id", *names], place))
 
 
 def _close(invitation: Invitation) -> None:

@@ -132,8 +132,9 @@ def unsubscribe(invitation: Invitation) -> bool:
     return newly
 
 
-def link_context(invitation: Invitation) -> LinkContext:
-    """The course, body, dates and place the invitation is about."""
+def link_context(invitation: Invitation, *, with_suppression: bool = True) -> LinkContext:
+    """The course, body, dates and place the invitation is about (and, unless told
+    otherwise, whether the address is suppressed: only the unsubscribe page asks)."""
     row = db.session.execute(
         sa.select(Trainee.first_name, Trainee.email, Course.title, TrainingBody.name,
                   Session.start_date, Session.end_date, Session.city)
@@ -148,7 +149,8 @@ def link_context(invitation: Invitation) -> LinkContext:
     first_name, email, title, body_name, start_date, end_date, city = row
     return LinkContext(
         kind=invitation.kind, first_name=first_name, masked_email=mask_email(email),
-        is_suppressed=is_suppressed(email), course_title=title, body_name=body_name,
+        is_suppressed=with_suppression and is_suppressed(email), course_title=title,
+        body_name=body_name,
         start_date=start_date, end_date=end_date, city=city)
 
 

@@ -96,7 +96,8 @@ def questionnaire() -> ResponseReturnValue:
     status = 422 if request.method == "POST" else 200
     template = "surveys/follow_up.html" if follow_up else "surveys/questionnaire.html"
     return render_template(template, form=form, note=note,
-                           context=operations.link_context(invitation)), status
+                           context=operations.link_context(invitation, with_suppression=False)
+                           ), status
 
 
 @bp.get("/q/merci")

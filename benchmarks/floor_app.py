@@ -1,0 +1,152 @@
+"""The floor of the questionnaire benchmark: the least a Flask app can do for one answer.
+
+A bare Flask + Flask-WTF app (CSRF on, token in the signed session cookie, as in avis)
+with the same form as the trainee questionnaire: five 1–5 radios, would-recommend, an
+optional comment. `GET /` renders the form; `POST /` validates it and inserts one row
+into `floor_answers` (SQLAlchemy core, one connection pool per worker process), then
+redirects (303) to `/merci`. No ORM, no invitation, no translation: what it costs is
+what Flask, WTForms, Jinja, the session cookie and one INSERT cost on this machine.
+
+Served by gunicorn from benchmarks/survey_load.py with the same worker settings as
+avis (`gunicorn --pythonpath benchmarks floor_app:app`), reading FLOOR_DATABASE_URL and
+FLOOR_SECRET_KEY. The benchmark creates and empties the table (`reset_table`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Flask, Response, redirect, render_template
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import DictLoader
+from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+DIMENSIONS = ("welcome", "content", "trainers", "equipment", "support")
+
+metadata = sa.MetaData()
+#: One answer: the same columns as avis's `answers`, minus the catalogue references.
+floor_answers = sa.Table(
+    "floor_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    *(sa.Column(name, sa.SmallInteger, nullable=False) for name in DIMENSIONS),
+    sa.Column("would_recommend", sa.Boolean, nullable=False),
+    sa.Column("comment_title", sa.String(80)),
+    sa.Column("comment_text", sa.Text),
+    sa.Column("comment_public", sa.Boolean, nullable=False),
+    sa.Column("accepts_contact", sa.Boolean, nullable=False),
+    sa.Column("answered_dt", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+)
+
+
+def _rating() -> RadioField:
+    return RadioField(choices=[(n, f"{n} sur 5") for n in range(1, 6)], coerce=int,
+                      validators=[InputRequired()])
+
+
+class FloorForm(FlaskForm):
+    welcome = _rating()
+    content = _rating()
+    trainers = _rating()
+    equipment = _rating()
+    support = _rating()
+    would_recommend = RadioField(choices=[("yes", "Oui"), ("no", "Non")],
+                                 validators=[InputRequired()])
+    comment_title = StringField(validators=[Optional(), Length(max=80)])
+    comment_text = TextAreaField(validators=[Optional(), Length(max=2000)])
+    comment_public = BooleanField()
+    accepts_contact = BooleanField()
+    submit = SubmitField("Envoyer mon avis")
+
+
+PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Votre avis</title></head>
+<body><main><h1>Votre avis sur votre formation</h1>
+<form method="post" action="/">
+  {{ form.csrf_token }}
+  {% for name in dimensions %}
+    <fieldset><legend>{{ name }}</legend>
+      {% for option in form[name] %}{{ option }} {{ option.label }}{% endfor %}
+      {% for error in form[name].errors %}<p class="error">{{ error }}</p>{% endfor %}
+    </fieldset>
+  {% endfor %}
+  <fieldset><legend>Recommandation</legend>
+    {% for option in form.would_recommend %}{{ option }} {{ option.label }}{% endfor %}
+  </fieldset>
+  <p>{{ form.comment_title.label }} {{ form.comment_title(maxlength=80) }}</p>
+  <p>{{ form.comment_text.label }} {{ form.comment_text(rows=6) }}</p>
+  <p>{{ form.comment_public }} {{ form.comment_public.label }}</p>
+  <p>{{ form.accepts_contact }} {{ form.accepts_contact.label }}</p>
+  <p>{{ form.submit }}</p>
+</form></main></body></html>
+"""
+
+
+def create_app(database_url: str | None = None, secret_key: str | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=secret_key or os.environ["FLOOR_SECRET_KEY"],
+                      SESSION_COOKIE_SAMESITE="Lax")
+    # A loader, not render_template_string: that one compiles the template at every call.
+    app.jinja_loader = DictLoader({"questionnaire.html": PAGE})
+    CSRFProtect(app)
+    engine = sa.create_engine(database_url or os.environ["FLOOR_DATABASE_URL"])
+
+    @app.route("/", methods=["GET", "POST"])
+    def questionnaire() -> ResponseReturnValue:
+        form = FloorForm()
+        if form.validate_on_submit():
+            with engine.begin() as connection:
+                connection.execute(floor_answers.insert().values(
+                    **{name: form[name].data for name in DIMENSIONS},
+                    would_recommend=form.would_recommend.data == "yes",
+                    comment_title=form.comment_title.data or None,
+                    comment_text=form.comment_text.data or None,
+                    comment_public=form.comment_public.data,
+                    accepts_contact=form.accepts_contact.data))
+            return redirect("/merci", code=303)
+        status = 400 if form.is_submitted() else 200
+        return render_template("questionnaire.html", form=form, dimensions=DIMENSIONS), status
+
+    @app.get("/merci")
+    def thanks() -> ResponseReturnValue:
+        return Response("Merci !\n", mimetype="text/plain")
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+def reset_table(database_url: str) -> None:
+    """Create `floor_answers` if needed, and empty it."""
+    engine = sa.create_engine(database_url)
+    with engine.begin() as connection:
+        metadata.create_all(connection)
+        connection.execute(floor_answers.delete())
+    engine.dispose()
+
+
+def count_rows(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    with engine.connect() as connection:
+        count = connection.scalar(sa.select(sa.func.count()).select_from(floor_answers))
+    engine.dispose()
+    return int(count or 0)
+
+
+#: What gunicorn serves (`floor_app:app`); built lazily so that importing this module for
+#: `reset_table` needs no environment.
+def __getattr__(name: str) -> Flask:
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)
