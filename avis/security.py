@@ -152,6 +152,10 @@ def init_app(app: Flask) -> None:
     # Before CSRFProtect's hook, which reads the form.
     app.before_request(_set_body_limit)
     limiter.init_app(app)
+    # Limits are only those of the decorated views, which check them themselves. The
+    # extension's per-request hook would evaluate no limit on every other request, at
+    # a cost of about a tenth of a questionnaire page's CPU: remove it.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     for endpoint in TOKEN_LOOKUP_ENDPOINTS:
         app.view_functions[endpoint] = _token_lookup_limit(_registered(app, endpoint))
     csrf.init_app(app)

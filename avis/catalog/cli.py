@@ -6,6 +6,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
@@ -14,9 +15,11 @@ from flask.cli import with_appcontext
 
 from avis import clock
 from avis.catalog.imports.formats import FORMATS
-from avis.catalog.imports.operations import ImportFileError, ImportSummary, import_trainees
-from avis.catalog.imports.reader import TraineeFile
 from avis.db import db
+
+if TYPE_CHECKING:
+    from avis.catalog.imports.operations import ImportSummary
+    from avis.catalog.imports.reader import TraineeFile
 
 
 @click.group("import")
@@ -34,6 +37,8 @@ def import_group() -> None:
 def import_trainees_command(path: Path, format_name: str | None, campaign: str | None,
                             dry_run: bool) -> None:
     """Import trainees to survey from PATH (France Travail `pe` export, CSV or XLSX)."""
+    # Imported here: pandas and Arrow would otherwise weigh on every web worker.
+    from avis.catalog.imports.operations import ImportFileError, import_trainees
     from avis.cli import progress_bar
 
     bars = []
@@ -76,6 +81,7 @@ def _echo(summary: ImportSummary) -> None:
 def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     """Load a realistic demo data set (Pays de la Loire) through the normal import."""
     from avis.catalog.demo_data import demo_rows
+    from avis.catalog.imports.operations import import_trainees
     from avis.models import TrainingBody
 
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(TrainingBody)):
