@@ -23,22 +23,11 @@ def _rating() -> Mapped[int]:
     return mapped_column(sa.SmallInteger)
 
 
-class Answer(Base):
-    """An end-of-training questionnaire, answered.
+class AboutSession:
+    """What an answer is about: the session, and its action, course and training body
+    copied at answer time (aggregation needs no join, and a later import moving a
+    session to another action does not carry the reviews already given with it)."""
 
-    The session's action, course and training body are copied at answer time: the
-    aggregation needs no join, and a later import moving a session to another action
-    does not carry the reviews already given with it.
-    """
-
-    __tablename__ = "answers"
-    __table_args__ = tuple(
-        sa.CheckConstraint(f"{name} BETWEEN 1 AND 5", name=f"{name}_range")
-        for name in DIMENSIONS
-    )
-
-    #: surrogate key
-    id: Mapped[int] = mapped_column(primary_key=True)
     #: the session the answer is about
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id"), index=True)
     #: the session's action, at answer time
@@ -48,6 +37,19 @@ class Answer(Base):
     #: the body that delivered the course, at answer time
     training_body_id: Mapped[int] = mapped_column(sa.ForeignKey("training_bodies.id"),
                                                   index=True)
+
+
+class Answer(AboutSession, Base):
+    """An end-of-training questionnaire, answered."""
+
+    __tablename__ = "answers"
+    __table_args__ = tuple(
+        sa.CheckConstraint(f"{name} BETWEEN 1 AND 5", name=f"{name}_range")
+        for name in DIMENSIONS
+    )
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
     #: welcome and information before and at the start (accueil), 1–5
     welcome: Mapped[int] = _rating()
     #: content of the course (contenu de la formation), 1–5
@@ -105,22 +107,13 @@ class TimeToJob(enum.StrEnum):
     before_end = "before_end"  # found during the course
 
 
-class FollowUpAnswer(Base):
+class FollowUpAnswer(AboutSession, Base):
     """A 6-month follow-up questionnaire, answered: what the trainee became."""
 
     __tablename__ = "follow_up_answers"
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: the session the answer is about
-    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id"), index=True)
-    #: the session's action, at answer time
-    action_id: Mapped[int] = mapped_column(sa.ForeignKey("actions.id"), index=True)
-    #: the action's course, at answer time
-    course_id: Mapped[int] = mapped_column(sa.ForeignKey("courses.id"), index=True)
-    #: the body that delivered the course, at answer time
-    training_body_id: Mapped[int] = mapped_column(sa.ForeignKey("training_bodies.id"),
-                                                  index=True)
     #: in work, in training, looking for work, other
     situation: Mapped[Situation] = mapped_column(string_enum(Situation, 16))
     #: when in work: the contract
