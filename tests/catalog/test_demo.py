@@ -90,7 +90,25 @@ def test_demo_invites_recent_sessions_and_its_mailbox_links_work(runner, app, cl
     assert page.status_code == 200
     name = emails[0].name
     assert name in page.get_data(as_text=True)
-    link = re.search(r"http://127\.0\.0\.1:5000(/q/[A-Za-z0-9_\-]+)", text_part(emails[0]))
-    assert client.get(link.group(1)).status_code == 303
+    # The demo answers some of the invitations it mailed: their links say so; the
+    # others open the questionnaire. Pick one of each through the tokens' hashes.
+    from avis.surveys import tokens
+    from avis.surveys.models.invitations import Invitation, InvitationStatus, InvitationToken
+
+    links = {}
+    for email in emails:
+        path = re.search(r"http://127\.0\.0\.1:5000(/q/[A-Za-z0-9_\-]+)",
+                         text_part(email)).group(1)
+        status = db.session.scalar(
+            sa.select(Invitation.status).join(InvitationToken)
+            .where(InvitationToken.digest == tokens.digest(path.removeprefix("/q/"))))
+        links.setdefault(status == InvitationStatus.answered, path)
+    answered = client.get(links[True])
+    assert answered.status_code == 200
+    assert "Merci, vous avez répondu" in answered.get_data(as_text=True)
+    opened = client.get(links[False])
+    assert opened.status_code == 303
+    assert opened.headers["Location"] == "/q/"
     questionnaire = client.get("/q/")
     assert questionnaire.status_code == 200
+    assert "name=\"csrf_token\"" in questionnaire.get_data(as_text=True)  # a form, either kind
