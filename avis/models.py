@@ -8,6 +8,7 @@ from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
 from avis.scheduler.models import JobRun
+from avis.scores.models import Score, ScoreScope
 from avis.surveys.models.answers import Answer, AnswerReceipt, FollowUpAnswer
 from avis.surveys.models.invitations import (
     Invitation,
@@ -34,6 +35,8 @@ __all__ = [
     "MessageStatus",
     "OutboxMessage",
     "ProviderEvent",
+    "Score",
+    "ScoreScope",
     "Session",
     "Suppression",
     "Trainee",

@@ -112,3 +112,7 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     answers = add_demo_answers(seed)
     click.echo(f"Réponses : {answers['answers']} avis, "
                f"{answers['follow_up_answers']} questionnaires à 6 mois")
+    # The answers were written after the jobs ran: score them now, not at the next hour.
+    from avis.scores.aggregate import recompute_all
+
+    recompute_all()

@@ -20,6 +20,13 @@ def dispatch_outbox() -> dict[str, int]:
     return dispatch()
 
 
+def aggregate_scores() -> dict[str, int]:
+    """Recompute the scores touched by new answers, follow-ups and invitation changes."""
+    from avis.scores.aggregate import refresh
+
+    return refresh()
+
+
 def prune_job_runs() -> dict[str, int]:
     """Forget job runs older than 30 days: the dispatch alone records 1,440 a day."""
     import sqlalchemy as sa
@@ -58,6 +65,7 @@ JOBS: tuple[Job, ...] = (
     Job("create_follow_ups", survey_jobs.create_follow_up_invitations, HOUR),
     Job("queue_reminders", survey_jobs.queue_reminders, HOUR),
     Job("dispatch_outbox", dispatch_outbox, MINUTE),
+    Job("aggregate_scores", aggregate_scores, HOUR),
     Job("prune_job_runs", prune_job_runs, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -1,0 +1,1 @@
+"""Aggregation of answers into scores per training body, course, action, session and place."""
