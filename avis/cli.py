@@ -37,11 +37,13 @@ def register_commands(app: Flask) -> None:
     from avis.mail.cli import mail_group
     from avis.migrations import db_group
     from avis.scheduler.cli import jobs_group, scheduler_command
+    from avis.scores.cli import scores_group
 
     app.cli.add_command(db_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(mail_group)
+    app.cli.add_command(scores_group)
     app.cli.add_command(import_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(serve_command)

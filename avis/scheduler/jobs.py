@@ -27,6 +27,14 @@ def aggregate_scores() -> dict[str, int]:
     return refresh()
 
 
+def recompute_scores() -> dict[str, int]:
+    """Rebuild every score: catches what ``refresh`` cannot see (a session moved to
+    another département, enrolments and invitations removed by an erasure)."""
+    from avis.scores.aggregate import recompute_all
+
+    return recompute_all()
+
+
 def prune_job_runs() -> dict[str, int]:
     """Forget job runs older than 30 days: the dispatch alone records 1,440 a day."""
     import sqlalchemy as sa
@@ -66,6 +74,7 @@ JOBS: tuple[Job, ...] = (
     Job("queue_reminders", survey_jobs.queue_reminders, HOUR),
     Job("dispatch_outbox", dispatch_outbox, MINUTE),
     Job("aggregate_scores", aggregate_scores, HOUR),
+    Job("recompute_scores", recompute_scores, DAY),
     Job("prune_job_runs", prune_job_runs, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

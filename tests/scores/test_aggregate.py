@@ -315,3 +315,22 @@ def test_incremental_refresh_equals_full_recomputation(world: dict[str, Session]
     diff = {(w, k): (v, full[w][k]) for w, row in incremental.items() for k, v in row.items()
             if full[w][k] != v}
     assert diff == {}
+
+
+def test_daily_job_and_command_rebuild_everything(
+        world: dict[str, Session], runner: Any) -> None:
+    """Both rebuild from the rows as they are, after any change ``refresh`` would miss."""
+    recompute_all()
+    db.session.execute(sa.update(Score).values(answers_count=999))  # a stale table
+    db.session.commit()
+    assert BY_ID["recompute_scores"].every == dt.timedelta(days=1)
+    BY_ID["recompute_scores"].func()
+    for scope in ScoreScope:
+        for key, values in expected(scope.value).items():
+            assert_matches(snapshot()[(scope.value, key)], values, (scope.value, key))
+    db.session.execute(sa.update(Score).values(answers_count=999))
+    db.session.commit()
+    result = runner.invoke(args=["scores", "recompute"])
+    assert result.exit_code == 0, result.output
+    assert "Scores recalculés : body 4" in result.output
+    assert 999 not in set(db.session.scalars(sa.select(Score.answers_count)))
