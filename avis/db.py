@@ -89,13 +89,21 @@ def configure_engine(engine: sa.Engine) -> None:
         dbapi_connection.create_function("avis_sha256", 1, _sqlite_sha256, deterministic=True)
 
 
-def among(column: sa.ColumnElement[int], ids: list[int],
-          dialect: str) -> sa.ColumnElement[bool]:
+def among(column: sa.ColumnElement[int], ids: list[int]) -> sa.ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL one array parameter (``= ANY(:ids)``) instead of one
     parameter per id, which costs more to render and parse than the statement's work."""
-    if dialect == "postgresql":
+    if db.session.get_bind().dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.Integer)))
     return column.in_(ids)
+
+
+def insert_skipping_conflicts(table: sa.Table) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (PostgreSQL or
+    SQLite): rows that would break a unique key are skipped, in one statement."""
+    from sqlalchemy.dialects import sqlite
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
 
 
 class email_digest(sa.sql.functions.GenericFunction[bytes]):

@@ -137,7 +137,7 @@ def _load(message_ids: list[int]) -> tuple[list[_Claimed], list[int]]:
         .join(Action, Action.id == Session.action_id)
         .join(Course, Course.id == Action.course_id)
         .join(TrainingBody, TrainingBody.id == Action.training_body_id)
-        .where(among(OutboxMessage.id, message_ids, db.session.get_bind().dialect.name))
+        .where(among(OutboxMessage.id, message_ids))
     ).all()
     claimed, unsendable = [], []
     for row in rows:

@@ -118,7 +118,7 @@ def _next_attempt(delivery: Delivery, attempts: int, now: dt.datetime) -> dt.dat
 def _mark_sent(ids: list[int], provider_id: str | None, now: dt.datetime,
                first_emails: dict[int, int]) -> None:
     sent = db.session.execute(
-        sa.update(OutboxMessage).where(_among(OutboxMessage.id, ids))
+        sa.update(OutboxMessage).where(among(OutboxMessage.id, ids))
         .values(status=MessageStatus.sent, sent_dt=now, provider_message_id=provider_id,
                 lease_expires_dt=None, last_error=None)
         .returning(OutboxMessage.id, OutboxMessage.invitation_id)
@@ -130,7 +130,7 @@ def _mark_sent(ids: list[int], provider_id: str | None, now: dt.datetime,
         # pending → sent is the move ``Invitation.move_to`` allows, made for the whole set;
         # an invitation a provider event already moved further keeps its status.
         db.session.execute(
-            sa.update(Invitation).where(_among(Invitation.id, firsts))
+            sa.update(Invitation).where(among(Invitation.id, firsts))
             .values(status=sa.case((pending, InvitationStatus.sent.value),
                                    else_=Invitation.status),
                     status_dt=sa.case((pending, now), else_=Invitation.status_dt),
@@ -139,7 +139,7 @@ def _mark_sent(ids: list[int], provider_id: str | None, now: dt.datetime,
             .execution_options(synchronize_session=False))
     if others:
         db.session.execute(
-            sa.update(Invitation).where(_among(Invitation.id, others))
+            sa.update(Invitation).where(among(Invitation.id, others))
             .values(last_sent_dt=now).execution_options(synchronize_session=False))
 
 
@@ -149,19 +149,15 @@ def _mark_failed(ids: list[int], error: str, first_emails: dict[int, int]) -> No
     if firsts:
         db.session.execute(
             sa.update(Invitation)
-            .where(_among(Invitation.id, firsts), Invitation.status == InvitationStatus.pending)
+            .where(among(Invitation.id, firsts), Invitation.status == InvitationStatus.pending)
             .values(status=InvitationStatus.failed, status_dt=clock.now())
             .execution_options(synchronize_session=False))
 
 
 def _update(message_ids: Iterable[int], **values: object) -> None:
     db.session.execute(
-        sa.update(OutboxMessage).where(_among(OutboxMessage.id, list(message_ids)))
+        sa.update(OutboxMessage).where(among(OutboxMessage.id, list(message_ids)))
         .values(**values).execution_options(synchronize_session=False))
-
-
-def _among(column: sa.ColumnElement[int], ids: list[int]) -> sa.ColumnElement[bool]:
-    return among(column, ids, db.session.get_bind().dialect.name)
 
 
 def _short(text: str) -> str:

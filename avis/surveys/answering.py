@@ -17,7 +17,7 @@ from avis import clock
 from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment
-from avis.db import db
+from avis.db import db, insert_skipping_conflicts
 from avis.mail.models import MessageStatus, OutboxMessage
 from avis.surveys.forms import AnswerForm, FollowUpForm
 from avis.surveys.models.answers import (
@@ -87,15 +87,10 @@ def _take_receipt(invitation: Invitation, *, accepts_contact: bool) -> bool:
     commit, then inserts nothing, in a single statement.
     """
     table = AnswerReceipt.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     inserted = db.session.execute(
-        insert(table)
+        insert_skipping_conflicts(table)
         .values(invitation_id=invitation.id, answered_dt=clock.now(),
                 accepts_contact=accepts_contact)
-        .on_conflict_do_nothing()
         .returning(table.c.invitation_id)).first()
     return inserted is not None
 

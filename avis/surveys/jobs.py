@@ -18,7 +18,7 @@ from flask import current_app
 from avis import clock
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment, Trainee
-from avis.db import UTCDateTime, db
+from avis.db import UTCDateTime, db, insert_skipping_conflicts
 from avis.mail.models import MessageStatus, OutboxMessage
 from avis.mail.suppressions import is_suppressed_clause
 from avis.surveys.models.invitations import (
@@ -182,12 +182,7 @@ def _instant(moment: dt.datetime) -> sa.BindParameter[dt.datetime]:
 
 def _insert_ignore(model: Any, columns: list[str], rows: sa.Select[Any]) -> int:
     """INSERT … SELECT that skips rows breaking a unique key (a concurrent run's)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = (insert(model.__table__).from_select(columns, rows).on_conflict_do_nothing()
+    statement = (insert_skipping_conflicts(model.__table__).from_select(columns, rows)
                  # SQLAlchemy reads an INSERT's row count only when asked to.
                  .execution_options(preserve_rowcount=True))
     return db.session.execute(statement).rowcount
