@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, request, session, url_for
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("fr", "en")
@@ -22,6 +22,18 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="fr") or "fr"
 
 
+def lang_url(lang: str) -> str:
+    """This page in language ``lang``: on public pages, the same URL with its query (a
+    search keeps its words); elsewhere the relative ``?lang=``, which never writes a
+    survey link's token into the page."""
+    if request.blueprint != "public" or request.endpoint is None or request.method != "GET":
+        return f"?lang={lang}"
+    args = request.args.copy()
+    args["lang"] = lang
+    return url_for(request.endpoint, **(request.view_args or {}), **args.to_dict(flat=False))
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals["lang_url"] = lang_url

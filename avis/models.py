@@ -7,9 +7,16 @@ from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
+from avis.public.models import SearchTerm
 from avis.scheduler.models import JobRun
 from avis.scores.models import Score, ScoreScope
-from avis.surveys.models.answers import Answer, AnswerReceipt, FollowUpAnswer
+from avis.surveys.models.answers import (
+    Answer,
+    AnswerReceipt,
+    CommentStatus,
+    FollowUpAnswer,
+    Reply,
+)
 from avis.surveys.models.invitations import (
     Invitation,
     InvitationKind,
@@ -22,6 +29,7 @@ __all__ = [
     "Answer",
     "AnswerReceipt",
     "Base",
+    "CommentStatus",
     "Course",
     "Enrolment",
     "FollowUpAnswer",
@@ -35,8 +43,10 @@ __all__ = [
     "MessageStatus",
     "OutboxMessage",
     "ProviderEvent",
+    "Reply",
     "Score",
     "ScoreScope",
+    "SearchTerm",
     "Session",
     "Suppression",
     "Trainee",

@@ -66,6 +66,15 @@ def import_trainees_command(path: Path, format_name: str | None, campaign: str |
         for bar in bars:
             bar.close()
     _echo(summary)
+    if not dry_run:
+        _index_search()
+
+
+def _index_search() -> None:
+    """New bodies, courses and places are searchable at once, not at the next hour."""
+    from avis.public.search import rebuild_index
+
+    rebuild_index()
 
 
 def _echo(summary: ImportSummary) -> None:
@@ -96,6 +105,7 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     _echo(summary)
     if summary.rejected:
         raise click.ClickException("the demo data set has rejected rows: it is out of date")
+    _index_search()
     # The jobs, run now: sessions that ended lately get their invitations, and with the
     # file backend the emails are in /dev/mailbox at once, their links working.
     from avis.scheduler.runner import run_due

@@ -35,6 +35,14 @@ def recompute_scores() -> dict[str, int]:
     return recompute_all()
 
 
+def index_search() -> dict[str, int]:
+    """Bring the public search index in line with the catalogue (imports also do it at
+    once; this catches any other change)."""
+    from avis.public.search import rebuild_index
+
+    return rebuild_index()
+
+
 def prune_job_runs() -> dict[str, int]:
     """Forget job runs older than 30 days: the dispatch alone records 1,440 a day."""
     import sqlalchemy as sa
@@ -75,6 +83,7 @@ JOBS: tuple[Job, ...] = (
     Job("dispatch_outbox", dispatch_outbox, MINUTE),
     Job("aggregate_scores", aggregate_scores, HOUR),
     Job("recompute_scores", recompute_scores, DAY),
+    Job("index_search", index_search, HOUR),
     Job("prune_job_runs", prune_job_runs, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

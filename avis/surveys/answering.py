@@ -24,6 +24,7 @@ from avis.surveys.models.answers import (
     DIMENSIONS,
     Answer,
     AnswerReceipt,
+    CommentStatus,
     ContractType,
     FollowUpAnswer,
     JobRelation,
@@ -46,13 +47,15 @@ def record_answer(invitation: Invitation, form: AnswerForm) -> bool:
     if not _take_receipt(invitation, accepts_contact=bool(form.accepts_contact.data)):
         return False
     ratings = {name: int(getattr(form, name).data) for name in DIMENSIONS}
+    public = bool(form.comment_public.data) and bool(form.comment_text.data)
     _insert_about(invitation, Answer, {
         **ratings,
         "overall": overall_mark(list(ratings.values())),
         "would_recommend": form.would_recommend.data == "yes",
         "comment_title": form.comment_title.data,
         "comment_text": form.comment_text.data,
-        "comment_public": bool(form.comment_public.data) and bool(form.comment_text.data),
+        "comment_public": public,
+        "comment_status": CommentStatus.pending if public else None,
         "answered_on": clock.today(),
     })
     _close(invitation)

@@ -25,9 +25,11 @@ from avis.surveys.models.answers import (
     DIMENSIONS,
     Answer,
     AnswerReceipt,
+    CommentStatus,
     ContractType,
     FollowUpAnswer,
     JobRelation,
+    Reply,
     Situation,
     TimeToJob,
 )
@@ -38,6 +40,22 @@ ANSWER_RATE = 0.38
 #: Share of recent (emailed by the demo) invitations answered: most stay open to try.
 RECENT_ANSWER_RATE = 0.2
 FOLLOW_UP_RATE = 0.25
+
+#: Every ``QUIET_EVERY``-th body gets no answer at all, the next one at most
+#: ``FEW_ANSWERS``: the public pages then show "not enough reviews yet" and wide
+#: intervals next to well-reviewed bodies.
+QUIET_EVERY = 8
+FEW_ANSWERS = 2
+
+#: Replies of training bodies to critical comments — written for avis.
+REPLIES = [
+    "Merci pour votre retour. Nous avons revu le planning des ateliers pour la "
+    "prochaine session.",
+    "Nous regrettons ces difficultés. Le matériel de la salle informatique a été "
+    "renouvelé depuis.",
+    "Merci. Un référent stage accompagne désormais chaque stagiaire dès la première "
+    "semaine.",
+]
 
 #: (title, text, typical overall mood 1–5) — written for avis.
 COMMENTS = [
@@ -114,11 +132,16 @@ def _answer(rng: random.Random, today: dt.date) -> int:
         .order_by(Invitation.id)).all()
     places = _places()
     count = 0
+    per_body: dict[int, int] = {}
     for invitation in invitations:
         recent = invitation.status != InvitationStatus.expired
         if rng.random() >= (RECENT_ANSWER_RATE if recent else ANSWER_RATE):
             continue
         session_id, action_id, course_id, body_id = places[invitation.enrolment_id]
+        if body_id % QUIET_EVERY == 0 or (
+                body_id % QUIET_EVERY == 1 and per_body.get(body_id, 0) >= FEW_ANSWERS):
+            continue
+        per_body[body_id] = per_body.get(body_id, 0) + 1
         # Each body has its own level, so that scores differ from one to the next.
         level = 3.2 + (body_id * 7919 % 17) / 10
         marks = [max(1, min(5, round(rng.gauss(level, 0.8)))) for _ in DIMENSIONS]
@@ -126,14 +149,20 @@ def _answer(rng: random.Random, today: dt.date) -> int:
         answered = min(invitation.created_dt + dt.timedelta(days=rng.randint(0, 14)),
                        _instant(today))
         comment = _comment(rng, float(overall)) if rng.random() < 0.45 else None
-        db.session.add(Answer(
+        public = bool(comment) and rng.random() < 0.8
+        answer = Answer(
             session_id=session_id, action_id=action_id, course_id=course_id,
             training_body_id=body_id, **dict(zip(DIMENSIONS, marks, strict=True)),
             overall=overall, would_recommend=overall >= 3,
             comment_title=comment[0] if comment else None,
             comment_text=comment[1] if comment else None,
-            comment_public=bool(comment) and rng.random() < 0.8,
-            answered_on=answered.date()))
+            comment_public=public, comment_status=_moderated(rng) if public else None,
+            answered_on=answered.date())
+        db.session.add(answer)
+        if answer.comment_status == CommentStatus.published and overall <= 3 and rng.random() < .6:
+            db.session.flush()
+            db.session.add(Reply(answer_id=answer.id, text=rng.choice(REPLIES),
+                                 status=CommentStatus.published, created_dt=answered))
         db.session.add(AnswerReceipt(invitation_id=invitation.id, answered_dt=answered,
                                      accepts_contact=rng.random() < 0.33))
         invitation.status = InvitationStatus.answered
@@ -183,6 +212,12 @@ def _follow_ups(rng: random.Random, today: dt.date) -> int:
         count += 1
     db.session.flush()
     return count
+
+
+def _moderated(rng: random.Random) -> CommentStatus:
+    """What moderation (a later feature) would have made of a comment: most published,
+    some rejected, the latest few still waiting."""
+    return rng.choices(list(CommentStatus), weights=[10, 83, 7])[0]
 
 
 def _places() -> dict[int, tuple[int, int, int, int]]:

@@ -39,13 +39,29 @@ class AboutSession:
                                                   index=True)
 
 
+class CommentStatus(enum.StrEnum):
+    """Where a comment meant for publication stands (moderation is a later feature)."""
+
+    #: awaiting moderation: its marks count, its text is not shown (unless the operator
+    #: sets ``PUBLISH_COMMENTS_UNMODERATED``)
+    pending = "pending"
+    #: shown on the public pages
+    published = "published"
+    #: never shown; the marks still count
+    rejected = "rejected"
+
+
 class Answer(AboutSession, Base):
     """An end-of-training questionnaire, answered."""
 
     __tablename__ = "answers"
-    __table_args__ = tuple(
-        sa.CheckConstraint(f"{name} BETWEEN 1 AND 5", name=f"{name}_range")
-        for name in DIMENSIONS
+    __table_args__ = (
+        *(sa.CheckConstraint(f"{name} BETWEEN 1 AND 5", name=f"{name}_range")
+          for name in DIMENSIONS),
+        # The comments of a body's or a course's page, newest first.
+        sa.Index("ix_answers_body_comments", "training_body_id", "comment_status",
+                 "answered_on"),
+        sa.Index("ix_answers_course_comments", "course_id", "comment_status", "answered_on"),
     )
 
     #: surrogate key
@@ -70,12 +86,36 @@ class Answer(AboutSession, Base):
     comment_text: Mapped[str | None] = mapped_column(sa.Text)
     #: the trainee agrees to the comment being shown publicly (after moderation)
     comment_public: Mapped[bool] = mapped_column(default=False)
+    #: moderation of a comment meant for publication; None when there is nothing to
+    #: publish (no comment, or the trainee keeps it private)
+    comment_status: Mapped[CommentStatus | None] = mapped_column(
+        string_enum(CommentStatus, 16))
     #: the day of the answer, in France: no time of day, so that timing cannot point
     #: to a person
     answered_on: Mapped[dt.date] = mapped_column(default=clock.today, index=True)
 
     def __repr__(self) -> str:
         return f"<Answer {self.id} session={self.session_id} overall={self.overall}>"
+
+
+class Reply(Base):
+    """A training body's public answer to a review (written from its space, a later
+    feature; moderated like comments)."""
+
+    __tablename__ = "replies"
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the review answered; one reply each
+    answer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("answers.id", ondelete="CASCADE"), unique=True)
+    #: the reply, plain text as typed (ANOTEA's limit: 300 characters)
+    text: Mapped[str] = mapped_column(sa.String(300))
+    #: moderation; shown only once published
+    status: Mapped[CommentStatus] = mapped_column(string_enum(CommentStatus, 16),
+                                                  default=CommentStatus.pending)
+    #: when the body wrote it
+    created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class Situation(enum.StrEnum):

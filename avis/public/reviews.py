@@ -1,0 +1,87 @@
+"""Published comments, as the public pages show them.
+
+A comment is shown when its author agreed to publication and moderation published it
+(or, before moderation exists in an installation, when the operator chose
+``PUBLISH_COMMENTS_UNMODERATED``); rejected comments never are. Public dates are
+months: the day an answer was given, next to a course's dates, could point to a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from avis.catalog.models.courses import Course
+from avis.db import db
+from avis.surveys.models.answers import Answer, CommentStatus, Reply
+
+#: Comments per page.
+PAGE_SIZE = 10
+
+
+def public_month(day: dt.date) -> dt.date:
+    """The first of the month of ``day``: what the public may know of a date."""
+    return day.replace(day=1)
+
+
+def shown_statuses() -> list[CommentStatus]:
+    if current_app.config["PUBLISH_COMMENTS_UNMODERATED"]:
+        return [CommentStatus.published, CommentStatus.pending]
+    return [CommentStatus.published]
+
+
+def is_shown() -> Any:
+    """SQL condition: the answer's comment may be shown."""
+    return sa.and_(Answer.comment_public.is_(True), Answer.comment_text.is_not(None),
+                   Answer.comment_status.in_(shown_statuses()))
+
+
+@dataclass(frozen=True)
+class PublicComment:
+    title: str | None
+    text: str
+    overall: decimal.Decimal
+    #: the first of the answer's month (never the day)
+    month: dt.date
+    course_title: str
+    #: the body's reply, once published
+    reply: str | None
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    total: int
+    page: int
+    items: list[PublicComment]
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / PAGE_SIZE)
+
+
+def comments(about: Any, page: int = 1) -> CommentPage:
+    """Page ``page`` of the comments shown of the answers matching ``about`` (e.g.
+    ``Answer.training_body_id == 3``), newest month first."""
+    where = sa.and_(about, is_shown())
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(where))
+    reply_shown = sa.and_(Reply.answer_id == Answer.id,
+                          Reply.status.in_(shown_statuses()))
+    rows = db.session.execute(
+        sa.select(Answer.comment_title, Answer.comment_text, Answer.overall,
+                  Answer.answered_on, Course.title, Reply.text)
+        .join(Course, Course.id == Answer.course_id)
+        .outerjoin(Reply, reply_shown)
+        .where(where)
+        .order_by(Answer.answered_on.desc(), Answer.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    items = [PublicComment(title=title, text=text, overall=overall,
+                           month=public_month(answered_on), course_title=course_title,
+                           reply=reply)
+             for title, text, overall, answered_on, course_title, reply in rows]
+    return CommentPage(total=total or 0, page=page, items=items)
