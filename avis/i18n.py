@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, request, session, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 LANGUAGES = ("fr", "en")
 
@@ -35,5 +35,9 @@ def lang_url(lang: str) -> str:
 
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel caches the locale in the app context; a request handled inside an
+    # app context already pushed (a test, a CLI command) would keep the previous
+    # request's. Translations themselves stay cached: this costs nothing.
+    app.before_request(refresh)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["lang_url"] = lang_url

@@ -25,6 +25,8 @@ pytest_plugins = [
     "tests.mail.fake_sendgrid",
     "tests.mail.smtp_server",
     "tests.surveys.fixtures",
+    # After the fixtures it builds on: a module imported first cannot be rewritten.
+    "tests.public.fixtures",
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, render_template, request, session
 from flask.typing import ResponseReturnValue
 
 from avis.catalog.geo import DEPARTEMENT_NAMES
@@ -25,8 +25,9 @@ MAX_AGE = 300
 def _cache_headers(response: Response) -> Response:
     if request.endpoint == "public.healthz":
         response.headers["Cache-Control"] = "no-store"
-    elif "Set-Cookie" in response.headers:
-        # A page that sets the language cookie is this visitor's, not everyone's.
+    elif session.modified or "Set-Cookie" in response.headers:
+        # A page that sets the language cookie is this visitor's, not everyone's (the
+        # session cookie is written after this hook: ``modified`` tells it is coming).
         response.headers["Cache-Control"] = "private, no-cache"
     elif response.status_code in (200, 404):
         response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
