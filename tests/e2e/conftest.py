@@ -358,6 +358,18 @@ class Database:
                 "SELECT * FROM answers ORDER BY id DESC LIMIT 1")).mappings().one()
         return dict(row)
 
+    def bodies(self, *, scored: bool) -> list[dict[str, Any]]:
+        """Training bodies (name, siret) with a public score, or without one, most
+        answers first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.text(
+                "SELECT b.name, b.siret, coalesce(s.answers_count, 0) AS answers "
+                "FROM training_bodies b LEFT JOIN scores s "
+                "ON s.scope = 'body' AND s.key = CAST(b.id AS VARCHAR(20)) "
+                "WHERE coalesce(s.has_score, false) = :scored "
+                "ORDER BY answers DESC, b.name"), {"scored": scored}).mappings().all()
+        return [dict(row) for row in rows]
+
 
 @pytest.fixture(scope="package")
 def database(live_server: LiveServer) -> Iterator[Database]:
