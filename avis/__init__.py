@@ -44,9 +44,11 @@ def create_app(
 
     from avis import errors, security
     from avis.mail.webhook import bp as webhook_bp
+    from avis.public import caching
     from avis.public.views import bp as public_bp
     from avis.surveys.views import bp as surveys_bp
 
+    caching.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(webhook_bp)

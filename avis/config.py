@@ -125,6 +125,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SURVEY_RATE_LIMIT", _rate_limit, "30 per minute"),
     Setting("SEND_BATCH_SIZE", _strictly_positive_int, 1000),
     Setting("PUBLISH_COMMENTS_UNMODERATED", _flag, False),
+    # Seconds a rendered public page is kept in each worker's memory (0: never).
+    Setting("PAGE_CACHE_SECONDS", _positive_int, 60),
     Setting("IMPORT_CHUNK_SIZE", _strictly_positive_int, 5_000),
 )
 

@@ -33,6 +33,31 @@ def lang_url(lang: str) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args.to_dict(flat=False))
 
 
+#: Digit group and decimal separators, and what comes before "%", per language.
+_NUMBERS = {"fr": ("\u202f", ",", "\u00a0"), "en": (",", ".", "")}
+
+
+def _numbers() -> tuple[str, str, str]:
+    return _NUMBERS.get(str(get_locale()), _NUMBERS["fr"])
+
+
+# Plain formatting for the figures of the public pages, which show dozens of them:
+# Babel's general formatters cost ~20 µs each, a fifth of a page's rendering.
+def format_count(value: int) -> str:
+    """12345 → "12 345" in French, "12,345" in English."""
+    return f"{value:,}".replace(",", _numbers()[0])
+
+
+def format_mark(value: float) -> str:
+    """A mark to one decimal: 4.25 → "4,2" in French, "4.2" in English."""
+    return f"{value:.1f}".replace(".", _numbers()[1])
+
+
+def format_share(value: float) -> str:
+    """A share as a whole percentage: 0.8123 → "81 %" in French, "81%" in English."""
+    return f"{value * 100:.0f}{_numbers()[2]}%"
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     # Flask-Babel caches the locale in the app context; a request handled inside an
@@ -41,3 +66,4 @@ def init_app(app: Flask) -> None:
     app.before_request(refresh)
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
     app.jinja_env.globals["lang_url"] = lang_url
+    app.jinja_env.filters.update(count=format_count, mark=format_mark, share=format_share)

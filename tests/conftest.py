@@ -65,7 +65,9 @@ def instance_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def app(database_url: str, instance_path: Path) -> Iterator[Flask]:
     app = create_app(
-        {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "IMPORT_CHUNK_SIZE": 50},
+        # Pages are not kept in memory: tests change the data between two requests.
+        {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "IMPORT_CHUNK_SIZE": 50,
+         "PAGE_CACHE_SECONDS": 0},
         instance_path=instance_path,
     )
     app.testing = True

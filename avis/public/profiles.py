@@ -24,16 +24,28 @@ class Place:
         return f"{self.city} ({self.postcode})"
 
 
+@dataclass(frozen=True)
+class Rating:
+    """What a list shows of a score: enough to say "4,2 / 5 · 12 reviews"."""
+
+    answers_count: int
+    has_score: bool
+    fair_score: float | None
+
+
 @dataclass
 class Offer:
-    """One body's delivery of one course (an action, or several with the same course)."""
+    """One body's delivery of one course (one action, or several with the same course)."""
 
-    course: Course
-    body: TrainingBody
+    course_id: int
+    course_numero: str
+    course_title: str
+    body_siret: str
+    body_name: str
     places: list[Place] = field(default_factory=list)
-    #: the action's numbers (None before any answer); several actions of the same
-    #: body and course show the first one's
-    score: Score | None = None
+    #: the action's rating (None before any answer); several actions of the same body
+    #: and course show the first one's
+    rating: Rating | None = None
 
 
 @dataclass
@@ -67,34 +79,48 @@ def scores_of(scope: ScoreScope, ids: Iterable[int]) -> dict[int, Score]:
     return {int(score.key): score for score in found}
 
 
+def ratings_of(scope: ScoreScope, ids: Iterable[int]) -> dict[int, Rating]:
+    """The ratings of ``ids`` in ``scope``: three columns, not whole score rows."""
+    keys = [str(i) for i in ids]
+    if not keys:
+        return {}
+    found = db.session.execute(
+        sa.select(Score.key, Score.answers_count, Score.has_score, Score.fair_score)
+        .where(Score.scope == scope, Score.key.in_(keys)))
+    return {int(key): Rating(count, has_score, fair) for key, count, has_score, fair in found}
+
+
 def body_by_siret(siret: str) -> TrainingBody | None:
     return db.session.scalar(sa.select(TrainingBody).where(TrainingBody.siret == siret))
 
 
 def _offers(where: sa.ColumnElement[bool]) -> list[Offer]:
-    """The offers matching ``where`` (on actions), with their places and scores."""
+    """The offers matching ``where`` (on actions), with their places and ratings."""
     rows = db.session.execute(
-        sa.select(Action.id, Course, TrainingBody)
+        sa.select(Action.id, Course.id, Course.numero, Course.title, TrainingBody.id,
+                  TrainingBody.siret, TrainingBody.name)
         .join(Course, Course.id == Action.course_id)
         .join(TrainingBody, TrainingBody.id == Action.training_body_id)
         .where(where)
         .order_by(Course.title, TrainingBody.name, Action.id)).all()
     offers: dict[tuple[int, int], Offer] = {}
     offer_of: dict[int, tuple[int, int]] = {}
-    for action_id, course, body in rows:
-        offer_of[action_id] = (course.id, body.id)
-        offers.setdefault(offer_of[action_id], Offer(course=course, body=body))
+    for action_id, course_id, numero, title, body_id, siret, name in rows:
+        offer_of[action_id] = (course_id, body_id)
+        offers.setdefault(offer_of[action_id], Offer(
+            course_id=course_id, course_numero=numero, course_title=title,
+            body_siret=siret, body_name=name))
     places: dict[tuple[int, int], set[Place]] = defaultdict(set)
     for action_id, city, postcode in db.session.execute(
             sa.select(Session.action_id, Session.city, Session.postcode).distinct()
             .where(Session.action_id.in_(list(offer_of)))):
         places[offer_of[action_id]].add(Place(city, postcode))
-    scores = scores_of(ScoreScope.action, offer_of)
+    ratings = ratings_of(ScoreScope.action, offer_of)
     for key, offer in offers.items():
         offer.places = sorted(places[key], key=lambda p: (p.city, p.postcode))
     for action_id, key in offer_of.items():
-        if offers[key].score is None and action_id in scores:
-            offers[key].score = scores[action_id]
+        if offers[key].rating is None and action_id in ratings:
+            offers[key].rating = ratings[action_id]
     return list(offers.values())
 
 
@@ -111,8 +137,8 @@ def course_by_numero(numero: str) -> Course | None:
 def course_profile(course: Course) -> CourseProfile:
     score = scores_of(ScoreScope.course, [course.id]).get(course.id)
     offers = _offers(Action.course_id == course.id)
-    offers.sort(key=lambda o: (not (o.score and o.score.has_score),
-                               -(o.score.fair_score or 0) if o.score else 0, o.body.name))
+    offers.sort(key=lambda o: (not (o.rating and o.rating.has_score),
+                               -(o.rating.fair_score or 0) if o.rating else 0, o.body_name))
     return CourseProfile(course=course, score=score, offers=offers)
 
 

@@ -188,20 +188,24 @@ def _upper_bound(word: str) -> str:
 
 
 def _matching(query: Query) -> Any:
-    """The ids of the bodies matching every word and every tag."""
+    """The ids of the bodies matching every word and every tag, once each (a prefix
+    may match several words of the same body)."""
     parts: list[Any] = [
-        sa.select(SearchTerm.training_body_id)
+        sa.select(SearchTerm.training_body_id.label("id"))
         .where(SearchTerm.term >= word, SearchTerm.term < _upper_bound(word))
         for word in query.words
     ]
-    parts += [sa.select(SearchTerm.training_body_id).where(SearchTerm.term == tag)
+    parts += [sa.select(SearchTerm.training_body_id.label("id")).where(SearchTerm.term == tag)
               for tag in query.tags]
-    return parts[0] if len(parts) == 1 else sa.intersect(*parts)
+    return parts[0].distinct() if len(parts) == 1 else sa.intersect(*parts)
 
 
 def search(query: Query) -> Results:
     """One page of the bodies matching ``query``: those with a score first, the best
-    fair score first, then by number of answers and name."""
+    fair score first, then by number of answers, then the oldest in the catalogue.
+
+    Ranked from the matching ids and their scores alone (index look-ups), then the
+    page's bodies read by primary key: no join with the whole catalogue."""
     if not query.words and not query.tags:
         return Results(query, 0, [])
     matching = _matching(query).subquery()
@@ -209,28 +213,26 @@ def search(query: Query) -> Results:
     offset = (query.page - 1) * PAGE_SIZE
     if offset >= total:
         return Results(query, total, [])
-    score = _body_score_join()
-    rows = db.session.execute(
-        sa.select(TrainingBody.id, TrainingBody.siret, TrainingBody.name,
-                  sa.func.coalesce(Score.answers_count, 0), sa.func.coalesce(
-                      Score.has_score, sa.false()), Score.fair_score)
-        .join(matching, matching.c[0] == TrainingBody.id)
-        .outerjoin(Score, score)
-        .order_by(sa.func.coalesce(Score.has_score, sa.false()).desc(),
-                  sa.func.coalesce(Score.fair_score, 0).desc(),
-                  sa.func.coalesce(Score.answers_count, 0).desc(),
-                  TrainingBody.name, TrainingBody.id)
+    has_score = sa.func.coalesce(Score.has_score, sa.false())
+    answers = sa.func.coalesce(Score.answers_count, 0)
+    ranked = db.session.execute(
+        sa.select(matching.c.id, has_score, Score.fair_score, answers)
+        .select_from(matching)
+        .outerjoin(Score, sa.and_(Score.scope == ScoreScope.body,
+                                  Score.key == sa.cast(matching.c.id, sa.String)))
+        .order_by(has_score.desc(), sa.func.coalesce(Score.fair_score, 0).desc(),
+                  answers.desc(), matching.c.id)
         .limit(PAGE_SIZE).offset(offset)).all()
-    places = places_of([row[0] for row in rows])
-    items = [Result(id=row[0], siret=row[1], name=row[2], answers_count=row[3],
-                    has_score=bool(row[4]), fair_score=row[5], places=places.get(row[0], []))
-             for row in rows]
+    ids = [row[0] for row in ranked]
+    bodies = {row.id: row for row in db.session.execute(
+        sa.select(TrainingBody.id, TrainingBody.siret, TrainingBody.name)
+        .where(TrainingBody.id.in_(ids)))}
+    places = places_of(ids)
+    items = [Result(id=body_id, siret=bodies[body_id].siret, name=bodies[body_id].name,
+                    answers_count=count, has_score=bool(scored), fair_score=fair,
+                    places=places.get(body_id, []))
+             for body_id, scored, fair, count in ranked]
     return Results(query, total, items)
-
-
-def _body_score_join() -> Any:
-    return sa.and_(Score.scope == ScoreScope.body,
-                   Score.key == sa.cast(TrainingBody.id, sa.String))
 
 
 def places_of(body_ids: Iterable[int], limit: int = 3) -> dict[int, list[str]]:

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from avis.catalog.geo import DEPARTEMENT_NAMES
 from avis.db import db
 from avis.public import charts, profiles, reviews
+from avis.public.caching import cached_page
 from avis.public.forms import MAX_COMPARED, MAX_QUERY, SearchForm, clean_siret, selected_sirets
 from avis.public.queries import figures_by_departement
 from avis.public.search import Query, search
@@ -49,6 +50,7 @@ def _page_helpers() -> dict[str, object]:
 
 
 @bp.get("/")
+@cached_page
 def home() -> ResponseReturnValue:
     """The home page and the search: bodies by name, SIRET, course, place, formacode.
 
@@ -89,6 +91,7 @@ def _page_number() -> int:
 
 
 @bp.get("/organismes/<siret>")
+@cached_page
 def body(siret: str) -> ResponseReturnValue:
     """A training body: its score and what it rests on, its courses, its comments."""
     found = profiles.body_by_siret(siret) if siret.isdigit() and len(siret) == 14 else None
@@ -105,6 +108,7 @@ def body(siret: str) -> ResponseReturnValue:
 
 
 @bp.get("/formations/<path:numero>")
+@cached_page
 def course(numero: str) -> ResponseReturnValue:
     """A course: its score across the bodies teaching it, where, and its comments."""
     found = profiles.course_by_numero(numero)
@@ -119,6 +123,7 @@ def course(numero: str) -> ResponseReturnValue:
 
 
 @bp.get("/comparer")
+@cached_page
 def compare() -> ResponseReturnValue:
     """Two to four bodies side by side (``siret`` given two to four times)."""
     asked = request.args.getlist("siret")

@@ -57,7 +57,7 @@ def test_a_body_with_enough_reviews(client: FlaskClient, public_world: PublicWor
     assert "<dd>30</dd>" in html  # answers
     delivered = score.invitations_delivered
     assert f"30 avis pour {delivered} questionnaires reçus" in html
-    assert f"{round(100 * 30 / delivered)} %" in html
+    assert f"{round(100 * 30 / delivered)}\xa0%" in html
     # Distributions: a chart per criterion and its text equivalent.
     assert html.count('<svg class="bars" role="img"') == 5
     welcome = score.distribution_welcome

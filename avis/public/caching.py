@@ -1,0 +1,49 @@
+"""Rendered public pages kept a little while in each worker's memory.
+
+Everyone sees the same body page, search and comparison, and their numbers change
+when the hourly aggregation runs: rendering them again for every visitor is waste.
+Pages are kept ``PAGE_CACHE_SECONDS`` (60 by default; 0 turns this off) per URL and
+language. Not kept: a request choosing its language (it sets a cookie), and refused
+requests (400). Browsers and proxies may keep pages longer (``Cache-Control``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+from flask_caching import Cache
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+cache = Cache()
+
+
+def init_app(app: Flask) -> None:
+    cache.init_app(app, config={
+        # With 0 seconds every request skips the cache (``_skip``): 0 would mean
+        # "forever" to the cache itself.
+        "CACHE_TYPE": "SimpleCache",
+        "CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"] or 1,
+        # About 20 KB a page: at most some 20 MB per worker.
+        "CACHE_THRESHOLD": 1000,
+    })
+
+
+def _key(*_args: Any, **_view_args: Any) -> str:
+    return f"page:{get_locale()}:{request.full_path}"
+
+
+def _skip() -> bool:
+    return "lang" in request.args or not current_app.config["PAGE_CACHE_SECONDS"]
+
+
+def _cacheable(result: Any) -> bool:
+    """A view returns the page alone when all went well; with a status otherwise."""
+    return not isinstance(result, tuple)
+
+
+def cached_page(view: F) -> F:
+    return cache.cached(make_cache_key=_key, unless=_skip, response_filter=_cacheable)(view)
