@@ -83,11 +83,15 @@ def _selection(sirets: list[str]) -> list[profiles.TrainingBody]:
     return [found[s] for s in sirets if s in found]
 
 
-def _page_number() -> int:
+def _comments(about: sa.ColumnElement[bool]) -> reviews.CommentPage:
+    """The page of comments asked for (``page``); 404 for a page that does not exist."""
     raw = request.args.get("page", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
         abort(404)
-    return int(raw)
+    comments = reviews.comments(about, int(raw))
+    if comments.page > 1 and not comments.items:
+        abort(404)
+    return comments
 
 
 @bp.get("/organismes/<siret>")
@@ -97,10 +101,7 @@ def body(siret: str) -> ResponseReturnValue:
     found = profiles.body_by_siret(siret) if siret.isdigit() and len(siret) == 14 else None
     if found is None:
         abort(404)
-    page = _page_number()
-    comments = reviews.comments(Answer.training_body_id == found.id, page)
-    if page > 1 and not comments.items:
-        abort(404)
+    comments = _comments(Answer.training_body_id == found.id)
     # The comparison being built, if the visitor came from a search with one.
     picked = [s for s in selected_sirets(request.args.getlist("comparer")) if s != siret]
     return render_template("public/body.html", profile=profiles.body_profile(found),
@@ -114,10 +115,7 @@ def course(numero: str) -> ResponseReturnValue:
     found = profiles.course_by_numero(numero)
     if found is None:
         abort(404)
-    page = _page_number()
-    comments = reviews.comments(Answer.course_id == found.id, page)
-    if page > 1 and not comments.items:
-        abort(404)
+    comments = _comments(Answer.course_id == found.id)
     return render_template("public/course.html", profile=profiles.course_profile(found),
                            comments=comments)
 
