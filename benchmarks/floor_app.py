@@ -10,6 +10,9 @@ what Flask, WTForms, Jinja, the session cookie and one INSERT cost on this machi
 Served by gunicorn from benchmarks/survey_load.py with the same worker settings as
 avis (`gunicorn --pythonpath benchmarks floor_app:app`), reading FLOOR_DATABASE_URL and
 FLOOR_SECRET_KEY. The benchmark creates and empties the table (`reset_table`).
+
+`GET /page` is the floor of the public pages (benchmarks/scores.py): a small fixed
+template rendered, no database, no form.
 """
 
 from __future__ import annotations
@@ -87,12 +90,27 @@ PAGE = """<!doctype html>
 """
 
 
+#: A small public page: a heading, a few figures and a list, rendered by Jinja.
+SMALL_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><main><h1>{{ title }}</h1>
+<p>{{ "%.1f"|format(score) }} sur 5, {{ count }} avis</p>
+<ul>{% for item in items %}<li>{{ item.name }} : {{ item.mark }} sur 5</li>{% endfor %}</ul>
+</main></body></html>
+"""
+SMALL_PAGE_CONTEXT = {
+    "title": "Institut Castignac Compétences", "score": 4.23, "count": 87,
+    "items": [{"name": name, "mark": mark} for name, mark in
+              zip(DIMENSIONS, (4.4, 4.1, 4.6, 3.8, 4.2), strict=True)],
+}
+
+
 def create_app(database_url: str | None = None, secret_key: str | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secret_key or os.environ["FLOOR_SECRET_KEY"],
                       SESSION_COOKIE_SAMESITE="Lax")
     # A loader, not render_template_string: that one compiles the template at every call.
-    app.jinja_loader = DictLoader({"questionnaire.html": PAGE})
+    app.jinja_loader = DictLoader({"questionnaire.html": PAGE, "page.html": SMALL_PAGE})
     CSRFProtect(app)
     engine = sa.create_engine(database_url or os.environ["FLOOR_DATABASE_URL"])
 
@@ -111,6 +129,10 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
             return redirect("/merci", code=303)
         status = 400 if form.is_submitted() else 200
         return render_template("questionnaire.html", form=form, dimensions=DIMENSIONS), status
+
+    @app.get("/page")
+    def page() -> ResponseReturnValue:
+        return render_template("page.html", **SMALL_PAGE_CONTEXT)
 
     @app.get("/merci")
     def thanks() -> ResponseReturnValue:

@@ -36,7 +36,7 @@ class ScoreScale:
 
 
 def score_scale(score: Score) -> ScoreScale | None:
-    if not score.has_score or score.fair_score is None:
+    if not score.shown or score.fair_score is None:
         return None
     return ScoreScale(
         ticks=[(mark, _x(mark)) for mark in range(1, 6)],

@@ -29,6 +29,7 @@ class Rating:
     """What a list shows of a score: enough to say "4,2 / 5 · 12 reviews"."""
 
     answers_count: int
+    #: the score may be shown (enough answers from a large enough group)
     has_score: bool
     fair_score: float | None
 
@@ -85,7 +86,8 @@ def ratings_of(scope: ScoreScope, ids: Iterable[int]) -> dict[int, Rating]:
     if not keys:
         return {}
     found = db.session.execute(
-        sa.select(Score.key, Score.answers_count, Score.has_score, Score.fair_score)
+        sa.select(Score.key, Score.answers_count, Score.has_score & Score.is_public,
+                  Score.fair_score)
         .where(Score.scope == scope, Score.key.in_(keys)))
     return {int(key): Rating(count, has_score, fair) for key, count, has_score, fair in found}
 

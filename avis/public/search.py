@@ -213,7 +213,7 @@ def search(query: Query) -> Results:
     offset = (query.page - 1) * PAGE_SIZE
     if offset >= total:
         return Results(query, total, [])
-    has_score = sa.func.coalesce(Score.has_score, sa.false())
+    has_score = sa.func.coalesce(Score.has_score & Score.is_public, sa.false())
     answers = sa.func.coalesce(Score.answers_count, 0)
     ranked = db.session.execute(
         sa.select(matching.c.id, has_score, Score.fair_score, answers)

@@ -110,6 +110,16 @@ class Score(Base):
     #: highest ``follow_up_answers.id`` read by the computation
     last_follow_up_id: Mapped[int] = mapped_column(default=0)
 
+    @property
+    def shown(self) -> bool:
+        """The score may be published: enough answers, from a group large enough."""
+        return self.has_score and self.is_public
+
+    @property
+    def too_small(self) -> bool:
+        """Enough answers, but from fewer trainees than ``MIN_SESSION_SIZE``."""
+        return self.has_score and not self.is_public
+
     def distribution(self, dimension: str) -> dict[str, Any] | None:
         return getattr(self, f"distribution_{dimension}")
 

@@ -219,3 +219,24 @@ def test_the_course_page(client: FlaskClient, public_world: PublicWorld) -> None
     assert bodies.index(public_world.atlantique.name) < bodies.index("Lycée des Métiers du Port")
     assert "Atelier très bien équipé." in html
     page(client, "/formations/inconnue", 404)
+
+
+def test_a_body_with_fewer_trainees_than_a_session_minimum_shows_no_score(
+        client: FlaskClient, app_context: None) -> None:
+    """Three answers are enough for a score, but three trainees in all are too few: the
+    score would be theirs. Their answers count in the département's."""
+    body = add_body("Petit Atelier Nantais")
+    offer = add_offer(body, "Ébéniste", NANTES, enrolled=3)
+    for marks in [(5, 5, 5, 5, 5), (4, 4, 4, 4, 4), (2, 2, 2, 2, 2)]:
+        add_answer(offer, marks)
+    publish()
+    html = page(client, f"/organismes/{body.siret}")
+    assert "Aucune note publiée" in html
+    assert "Moins de 5 stagiaires ont suivi cette formation ici" in html
+    assert '<svg class="scale"' not in html
+    assert '<svg class="bars"' not in html
+    results = page(client, "/?q=ebeniste").split('class="results"', 1)[1]
+    assert "Pas encore assez d’avis · 3 avis" in results
+    departement = db.session.scalars(sa.select(Score).where(
+        Score.scope == ScoreScope.departement, Score.key == "44")).one()
+    assert departement.answers_count == 3

@@ -131,7 +131,7 @@ def raw_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame
         "FROM invitations i JOIN enrolments e ON e.id = i.enrolment_id"))
     invitations = invitations.merge(sessions, on="session_id")
     enrolled = _frame(sa.text("SELECT session_id, count(*) AS n FROM enrolments "
-                              "GROUP BY session_id"))
+                              "GROUP BY session_id")).merge(sessions, on="session_id")
     return answers, follow_ups, invitations, enrolled
 
 
@@ -178,12 +178,14 @@ def expected(scope: str, min_reviews: int = 3, min_session: int = 5) -> dict[str
         r = row(key)
         r["follow_ups_count"] = len(group)
         r["insertion_rate"] = (group["situation"] == "employed").mean()
-    sizes = dict(zip(enrolled["session_id"].astype(str), enrolled["n"], strict=True))
+    # Trainees enrolled per key, through the catalogue as it is today.
+    sizes = {str(k): int(n) for k, n in enrolled.groupby(column)["n"].sum().items()}
     for key, r in out.items():
         if r["invitations_delivered"]:
             r["response_rate"] = r["answers_count"] / r["invitations_delivered"]
         r["has_score"] = r["answers_count"] >= min_reviews
-        r["is_public"] = scope != "session" or sizes.get(key, 0) >= min_session
+        r["is_public"] = (scope in ("departement", "region")
+                          or sizes.get(key, 0) >= min_session)
     return out
 
 
@@ -265,9 +267,15 @@ def test_small_sessions_are_kept_but_not_public(world: dict[str, Session]) -> No
     actual = snapshot()
     assert actual[("session", str(world["b1"].id))]["is_public"] is False  # 3 trainees
     assert actual[("session", str(world["c1"].id))]["is_public"] is True  # 5 trainees
+    # Its body and action have no other session: they are as small, not public either.
     action = db.session.get(Action, world["b1"].action_id)
-    assert actual[("body", str(action.training_body_id))]["is_public"] is True
+    assert actual[("body", str(action.training_body_id))]["is_public"] is False
+    assert actual[("action", str(action.id))]["is_public"] is False
+    # Its answers still count where the group is large enough.
     assert actual[("departement", "85")]["answers_count"] == 2
+    assert actual[("departement", "85")]["is_public"] is True
+    assert actual[("body", str(db.session.get(Action, world["a1"].action_id)
+                                .training_body_id))]["is_public"] is True
 
 
 def test_refresh_starts_with_a_full_computation(world: dict[str, Session]) -> None:
