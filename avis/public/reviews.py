@@ -2,7 +2,9 @@
 
 A comment is shown when its author agreed to publication and moderation published it
 (or, before moderation exists in an installation, when the operator chose
-``PUBLISH_COMMENTS_UNMODERATED``); rejected comments never are. Public dates are
+``PUBLISH_COMMENTS_UNMODERATED``); rejected comments never are, nor the comments of a
+session with fewer than ``MIN_SESSION_SIZE`` trainees (its answers only count in
+wider figures). Public dates are
 months: the day an answer was given, next to a course's dates, could point to a person.
 """
 
@@ -19,6 +21,7 @@ from flask import current_app
 
 from avis.catalog.models.courses import Course
 from avis.db import db
+from avis.scores.models import Score, ScoreScope
 from avis.surveys.models.answers import Answer, CommentStatus, Reply
 
 #: Comments per page.
@@ -36,10 +39,20 @@ def shown_statuses() -> list[CommentStatus]:
     return [CommentStatus.published]
 
 
+def from_public_session() -> Any:
+    """SQL condition: the answer's session is large enough for its answers to be shown
+    one by one (its score row says so; a session scored for the first time at the next
+    hourly run waits until then)."""
+    return sa.exists().where(Score.scope == ScoreScope.session,
+                             Score.key == sa.cast(Answer.session_id, sa.String),
+                             Score.is_public.is_(True))
+
+
 def is_shown() -> Any:
-    """SQL condition: the answer's comment may be shown."""
+    """SQL condition: the answer's comment may be shown: published with the trainee's
+    consent, from a session large enough that nobody can be recognised."""
     return sa.and_(Answer.comment_public.is_(True), Answer.comment_text.is_not(None),
-                   Answer.comment_status.in_(shown_statuses()))
+                   Answer.comment_status.in_(shown_statuses()), from_public_session())
 
 
 @dataclass(frozen=True)

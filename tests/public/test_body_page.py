@@ -240,3 +240,18 @@ def test_a_body_with_fewer_trainees_than_a_session_minimum_shows_no_score(
     departement = db.session.scalars(sa.select(Score).where(
         Score.scope == ScoreScope.departement, Score.key == "44")).one()
     assert departement.answers_count == 3
+
+
+def test_comments_of_a_small_session_are_not_shown(client: FlaskClient,
+                                                    public_world: PublicWorld) -> None:
+    """A session of three: its comment would be one of three people's; its marks count."""
+    small = add_offer(public_world.anjou, "Pâtissier", NANTES, enrolled=3)
+    add_answer(small, (5, 5, 5, 5, 5), comment=("Petit groupe", "Nous étions trois."))
+    add_answer(public_world.offers["anjou"], (3, 3, 3, 3, 3),
+               comment=("Grand groupe", "Nous étions dix."))
+    publish()
+    html = page(client, f"/organismes/{public_world.anjou.siret}")
+    assert "Nous étions dix." in html
+    assert "Nous étions trois." not in html
+    assert "Commentaires (1)" in html
+    assert body_score(public_world.anjou.id).answers_count == 10

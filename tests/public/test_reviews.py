@@ -28,8 +28,10 @@ def test_shown_comments_match_pandas(app: Flask, app_context: None, unmoderated:
     app.config["PUBLISH_COMMENTS_UNMODERATED"] = unmoderated
     rng = random.Random(42)
     bodies = [add_body(f"Organisme {n}") for n in range(3)]
-    offers = [add_offer(body, f"Formation {n}", rng.choice([NANTES, ANGERS]), enrolled=1)
-              for n, body in enumerate(bodies) for _ in range(2)]
+    # One offer of each body is a small session: its comments are never shown.
+    offers = [add_offer(body, f"Formation {n}", rng.choice([NANTES, ANGERS]),
+                        enrolled=[6, 3][k])
+              for n, body in enumerate(bodies) for k in range(2)]
     start = dt.date(2024, 11, 1)
     for n in range(150):
         has_comment = rng.random() < 0.8
@@ -43,8 +45,12 @@ def test_shown_comments_match_pandas(app: Flask, app_context: None, unmoderated:
     result = db.session.execute(sa.select(Answer.__table__))
     raw = pd.DataFrame(result.all(), columns=list(result.keys()))
     statuses = {"published", "pending"} if unmoderated else {"published"}
+    enrolled = pd.read_sql_query(
+        sa.text("SELECT session_id, count(*) AS n FROM enrolments GROUP BY session_id"),
+        db.session.connection())
+    large = set(enrolled.loc[enrolled["n"] >= app.config["MIN_SESSION_SIZE"], "session_id"])
     shown = raw[raw["comment_public"] & raw["comment_text"].notna()
-                & raw["comment_status"].isin(statuses)].copy()
+                & raw["comment_status"].isin(statuses) & raw["session_id"].isin(large)].copy()
     shown["month"] = pd.to_datetime(shown["answered_on"]).dt.to_period("M").dt.start_time.dt.date
 
     for body in bodies:
@@ -63,5 +69,6 @@ def test_shown_comments_match_pandas(app: Flask, app_context: None, unmoderated:
             page += 1
         assert got == expected
         assert all(month.day == 1 for _text, month in got)
-    assert len(shown) > 20  # the draw exercised the filter
+    assert len(shown) > 10  # the draw exercised the filter
+    assert raw["session_id"].isin(large).sum() < len(raw)  # and the small sessions
     assert len(shown) < (raw["comment_text"].notna()).sum()
