@@ -43,6 +43,7 @@ def create_app(
     logs.install()
 
     from avis import errors, security
+    from avis.api.views import bp as api_bp
     from avis.mail.webhook import bp as webhook_bp
     from avis.public import caching
     from avis.public.views import bp as public_bp
@@ -50,6 +51,7 @@ def create_app(
 
     caching.init_app(app)
     app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(webhook_bp)
     if app.config["MAIL_BACKEND"] == "file":

@@ -1,0 +1,180 @@
+"""API v1, compatible with ANOTEA's (paths, parameters, defaults, shapes, errors).
+
+Errors are JSON ``{"statusCode", "error", "message"}`` as ANOTEA's (Hapi) were; invalid
+parameters → 400 "Erreur de validation" with ``details``; unknown id → 404; malformed
+id → 400.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from avis.api import documents, params, queries
+from avis.api.documents import Rounding
+from avis.api.params import ValidationFailed
+from avis.public.profiles import body_by_siret, scores_of
+from avis.scores.models import ScoreScope
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: How long clients and proxies may keep an answer: scores change hourly.
+MAX_AGE = 300
+
+_REVIEW_FILTERS: dict[str, params.Parser] = {
+    "organisme_formateur": params.Digits(9, 14),
+    "lieu_de_formation": params.Digits(5, 5),
+    "certif_info": params.Digits(1, 7),
+    "formacode": params.Digits(1, 5),
+}
+_BODY_FILTERS: dict[str, params.Parser] = {
+    "siret": params.Digits(14, 14),
+    "numero": params.Digits(1, 20),
+    "lieu_de_formation": params.Digits(2, 5),
+    "nb_avis": params.Integer(default=0, minimum=0),
+}
+
+
+def _error(status: int, error: str, message: str, **extra: Any) -> Response:
+    response = jsonify({"statusCode": status, "error": error, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(ValidationFailed)
+def _invalid(failed: ValidationFailed) -> ResponseReturnValue:
+    return _error(400, "Bad Request", "Erreur de validation", details=failed.details)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> ResponseReturnValue:
+    code = error.code or 500
+    response = _error(code, error.name, error.description or error.name)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if response.status_code == 200:
+        response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
+        response.add_etag()
+        response.make_conditional(request)
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _pagination(values: dict[str, Any], total: int) -> dict[str, Any]:
+    per_page = values["items_par_page"]
+    return {"pagination": {
+        "page": values["page"] if total else 0,
+        "items_par_page": per_page,
+        "total_items": total,
+        "total_pages": math.ceil(total / per_page) if per_page and total else 0,
+    }}
+
+
+@bp.get("/ping/anonymous")
+def ping() -> ResponseReturnValue:
+    return jsonify(user="anonymous")
+
+
+@bp.get("/avis")
+def reviews() -> ResponseReturnValue:
+    values = params.validate(request.args, {**params.REVIEW_LIST, **_REVIEW_FILTERS})
+    return _review_list(values, queries.review_filters(values))
+
+
+def _review_list(values: dict[str, Any], conditions: list[Any]) -> ResponseReturnValue:
+    per_page = values["items_par_page"]
+    total, rows = queries.reviews(conditions, sort=values["tri"], order=values["ordre"],
+                                  limit=per_page, offset=values["page"] * per_page)
+    rounding = Rounding(values["notes_decimales"])
+    return jsonify(avis=[params.project(documents.review(r, rounding), values["fields"])
+                         for r in rows],
+                   meta=_pagination(values, total))
+
+
+@bp.get("/avis/<identifier>")
+def review(identifier: str) -> ResponseReturnValue:
+    values = params.validate(request.args, params.SINGLE)
+    if not identifier.isascii() or not identifier.isdigit() or len(identifier) > 18:
+        return _error(400, "Bad Request", "Identifiant invalide")
+    found = queries.review(int(identifier))
+    if found is None:
+        return _error(404, "Not Found", "Identifiant inconnu")
+    document = documents.review(found, Rounding(values["notes_decimales"]))
+    return jsonify(params.project(document, values["fields"]))
+
+
+@bp.get("/organismes-formateurs")
+def bodies() -> ResponseReturnValue:
+    values = params.validate(request.args, {**params.PAGINATION, **_BODY_FILTERS})
+    per_page = values["items_par_page"]
+    total, found = queries.bodies(queries.body_filters(values), limit=per_page,
+                                  offset=values["page"] * per_page)
+    rounding = Rounding(values["notes_decimales"])
+    documents_ = _body_documents(found, rounding)
+    return jsonify(organismes_formateurs=[params.project(d, values["fields"])
+                                          for d in documents_],
+                   meta=_pagination(values, total))
+
+
+def _body_documents(found: list[Any], rounding: Rounding) -> list[dict[str, Any]]:
+    ids = [b.id for b in found]
+    scores = scores_of(ScoreScope.body, ids)
+    places = queries.places(ids)
+    extremes = queries.extremes(ids)
+    result = []
+    for body in found:
+        where = places.get(body.id, [])
+        result.append({
+            "id": body.siret,
+            "numero": None,
+            "siret": body.siret,
+            "raison_sociale": body.name,
+            "region": sorted({region for _p, _c, region in where}),
+            "lieux_de_formation": [{"adresse": {"code_postal": postcode, "ville": city,
+                                                "region": region}}
+                                   for postcode, city, region in where],
+            "score": documents.score(scores.get(body.id), rounding, extremes.get(body.id)),
+        })
+    return result
+
+
+def _known_body(siret: str) -> Any:
+    if not siret.isascii() or not siret.isdigit() or len(siret) != 14:
+        return None, _error(400, "Bad Request", "Identifiant invalide")
+    body = body_by_siret(siret)
+    if body is None or not queries.is_training_body(body.id):
+        return None, _error(404, "Not Found", "Identifiant inconnu")
+    return body, None
+
+
+@bp.get("/organismes-formateurs/<siret>")
+def body(siret: str) -> ResponseReturnValue:
+    values = params.validate(request.args, params.SINGLE)
+    found, refused = _known_body(siret)
+    if refused is not None:
+        return refused
+    document = _body_documents([found], Rounding(values["notes_decimales"]))[0]
+    return jsonify(params.project(document, values["fields"]))
+
+
+@bp.get("/organismes-formateurs/<siret>/avis")
+def body_reviews(siret: str) -> ResponseReturnValue:
+    values = params.validate(request.args, params.REVIEW_LIST)
+    found, refused = _known_body(siret)
+    if refused is not None:
+        return refused
+    conditions = queries.review_filters(values)
+    conditions.append(queries.Answer.training_body_id == found.id)
+    return _review_list(values, conditions)
