@@ -22,6 +22,15 @@ def init_app(app: Flask) -> None:
 def http_error(error: HTTPException) -> ResponseReturnValue:
     """Any HTTP error (a view's ``abort``, an unknown URL, an unhandled exception as 500)."""
     code = error.code or 500
+    if request.path.startswith("/api/"):
+        # API clients read JSON, as ANOTEA's returned, for unknown paths too.
+        from avis.api.views import error_response
+
+        response = error_response(code, error.name, error.description or error.name)
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
     # Keep what the error tells the client (``Allow`` for 405, ``Retry-After``…).
     headers = {name: value for name, value in error.get_headers()
                if name.lower() != "content-type"}

@@ -99,6 +99,21 @@ class Digits:
 
 
 @dataclass(frozen=True)
+class Text:
+    """Free text (an identifier, a list of numbers), bounded."""
+
+    max_length: int
+    default: str | None = None
+
+    def parse(self, name: str, raw: str) -> str:
+        if len(raw) > self.max_length:
+            raise ValidationFailed([_detail(
+                name, f"length must be less than or equal to {self.max_length} characters long",
+                "string.max", raw[:40], limit=self.max_length)])
+        return raw.strip()
+
+
+@dataclass(frozen=True)
 class Fields:
     """``fields=a,b`` keeps those keys (and ``id``); ``fields=-a,-b`` drops them."""
 
@@ -113,7 +128,7 @@ class Fields:
         return parts
 
 
-Parser = Integer | Boolean | Choice | Digits | Fields
+Parser = Integer | Boolean | Choice | Digits | Text | Fields
 
 #: What every list accepts.
 PAGINATION: dict[str, Parser] = {

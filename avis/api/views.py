@@ -12,9 +12,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
 
-from avis.api import documents, params, queries
+from avis.api import catalogue, documents, params, queries
 from avis.api.documents import Rounding
 from avis.api.params import ValidationFailed
 from avis.public.profiles import body_by_siret, scores_of
@@ -39,7 +38,7 @@ _BODY_FILTERS: dict[str, params.Parser] = {
 }
 
 
-def _error(status: int, error: str, message: str, **extra: Any) -> Response:
+def error_response(status: int, error: str, message: str, **extra: Any) -> Response:
     response = jsonify({"statusCode": status, "error": error, "message": message, **extra})
     response.status_code = status
     return response
@@ -47,17 +46,7 @@ def _error(status: int, error: str, message: str, **extra: Any) -> Response:
 
 @bp.errorhandler(ValidationFailed)
 def _invalid(failed: ValidationFailed) -> ResponseReturnValue:
-    return _error(400, "Bad Request", "Erreur de validation", details=failed.details)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException) -> ResponseReturnValue:
-    code = error.code or 500
-    response = _error(code, error.name, error.description or error.name)
-    for name, value in error.get_headers():
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response
+    return error_response(400, "Bad Request", "Erreur de validation", details=failed.details)
 
 
 @bp.after_request
@@ -107,10 +96,10 @@ def _review_list(values: dict[str, Any], conditions: list[Any]) -> ResponseRetur
 def review(identifier: str) -> ResponseReturnValue:
     values = params.validate(request.args, params.SINGLE)
     if not identifier.isascii() or not identifier.isdigit() or len(identifier) > 18:
-        return _error(400, "Bad Request", "Identifiant invalide")
+        return error_response(400, "Bad Request", "Identifiant invalide")
     found = queries.review(int(identifier))
     if found is None:
-        return _error(404, "Not Found", "Identifiant inconnu")
+        return error_response(404, "Not Found", "Identifiant inconnu")
     document = documents.review(found, Rounding(values["notes_decimales"]))
     return jsonify(params.project(document, values["fields"]))
 
@@ -152,10 +141,10 @@ def _body_documents(found: list[Any], rounding: Rounding) -> list[dict[str, Any]
 
 def _known_body(siret: str) -> Any:
     if not siret.isascii() or not siret.isdigit() or len(siret) != 14:
-        return None, _error(400, "Bad Request", "Identifiant invalide")
+        return None, error_response(400, "Bad Request", "Identifiant invalide")
     body = body_by_siret(siret)
     if body is None or not queries.is_training_body(body.id):
-        return None, _error(404, "Not Found", "Identifiant inconnu")
+        return None, error_response(404, "Not Found", "Identifiant inconnu")
     return body, None
 
 
@@ -178,3 +167,75 @@ def body_reviews(siret: str) -> ResponseReturnValue:
     conditions = queries.review_filters(values)
     conditions.append(queries.Answer.training_body_id == found.id)
     return _review_list(values, conditions)
+
+
+# --- courses, actions, sessions ---------------------------------------------------
+
+_CATALOGUE_FILTERS: dict[str, params.Parser] = {
+    "id": params.Text(500),
+    "numero": params.Text(500),
+    "region": params.Digits(2, 2),
+    "nb_avis": params.Integer(default=0, minimum=0),
+}
+
+
+def _catalogue_routes(kind: catalogue.Kind) -> None:
+    def listing() -> ResponseReturnValue:
+        schema = {**params.PAGINATION, **_CATALOGUE_FILTERS}
+        if kind is catalogue.FORMATION:
+            schema.pop("region")
+        values = params.validate(request.args, schema)
+        conditions = catalogue.filters(kind, values)
+        per_page = values["items_par_page"]
+        total, rows = (0, []) if conditions is None else catalogue.find(
+            kind, conditions, limit=per_page, offset=values["page"] * per_page)
+        found = catalogue.documents_of(kind, rows, Rounding(values["notes_decimales"]),
+                                       embedded=_wants_reviews(values["fields"]))
+        return jsonify({kind.plural: [params.project(d, values["fields"]) for d in found],
+                        "meta": _pagination(values, total)})
+
+    def _one(identifier: str) -> tuple[Any, ResponseReturnValue | None]:
+        parts = catalogue.split(kind, identifier)
+        if parts is None:
+            return None, error_response(400, "Bad Request", "Identifiant invalide")
+        conditions = catalogue._by_numbers(kind, parts)
+        _total, rows = catalogue.find(kind, conditions, limit=1, offset=0)
+        if not rows:
+            return None, error_response(404, "Not Found", kind.unknown)
+        return rows[0], None
+
+    def single(identifier: str) -> ResponseReturnValue:
+        values = params.validate(request.args, params.SINGLE)
+        row, refused = _one(identifier)
+        if refused is not None:
+            return refused
+        found = catalogue.documents_of(kind, [row], Rounding(values["notes_decimales"]),
+                                       embedded=_wants_reviews(values["fields"]))[0]
+        return jsonify(params.project(found, values["fields"]))
+
+    def its_reviews(identifier: str) -> ResponseReturnValue:
+        values = params.validate(request.args, params.REVIEW_LIST)
+        row, refused = _one(identifier)
+        if refused is not None:
+            return refused
+        conditions = queries.review_filters(values)
+        conditions.append(catalogue.answers_of(kind, row[0]))
+        return _review_list(values, conditions)
+
+    path = f"/{kind.plural}"
+    bp.add_url_rule(path, f"{kind.name}_list", listing)
+    bp.add_url_rule(f"{path}/<path:identifier>/avis", f"{kind.name}_reviews", its_reviews)
+    bp.add_url_rule(f"{path}/<path:identifier>", f"{kind.name}", single)
+
+
+def _wants_reviews(fields: tuple[str, ...]) -> bool:
+    """Reviews are read only when the answer will hold them."""
+    if not fields:
+        return True
+    if fields[0].startswith("-"):
+        return "-avis" not in fields
+    return "avis" in fields
+
+
+for _kind in (catalogue.FORMATION, catalogue.ACTION, catalogue.SESSION):
+    _catalogue_routes(_kind)
