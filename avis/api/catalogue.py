@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from avis.api import documents, queries
+from avis.api import documents, jsonld, queries
 from avis.api.documents import Rounding
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
@@ -182,3 +182,25 @@ def _region(action_id: int) -> str | None:
 def _postcode(action_id: int) -> str | None:
     return db.session.scalar(sa.select(Session.postcode).where(
         Session.action_id == action_id).order_by(Session.end_date.desc()).limit(1))
+
+
+def json_ld(kind: Kind, row: Any, score: Score | None) -> dict[str, Any]:
+    """The schema.org ``Course`` of a course, action or session."""
+    _object_id, course, action, session, body = row
+    if action is None:
+        action = db.session.scalars(sa.select(Action).where(Action.course_id == course.id)
+                                    .order_by(Action.numero).limit(1)).first()
+    responsible = (db.session.get(TrainingBody, action.responsible_body_id)
+                   if action is not None else None)
+    provider = (jsonld.organization(responsible.name, responsible.siret)
+                if responsible is not None else None)
+    instance = None
+    if session is not None:
+        instance = jsonld.course_instance(
+            postcode=session.postcode, city=session.city,
+            performer=jsonld.organization(body.name, body.siret),
+            start=session.start_date.isoformat(), end=session.end_date.isoformat())
+    code = SEPARATOR.join([course.numero, *([row[2].numero] if row[2] is not None else []),
+                           *([session.numero] if session is not None else [])])
+    return jsonld.course(name=course.title, code=code, provider=provider or {},
+                         score=score, instance=instance)

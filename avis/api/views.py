@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from avis.api import catalogue, documents, params, queries
+from avis.api import catalogue, documents, jsonld, params, queries
 from avis.api.documents import Rounding
 from avis.api.params import ValidationFailed
 from avis.public.profiles import body_by_siret, scores_of
@@ -52,6 +52,8 @@ def _invalid(failed: ValidationFailed) -> ResponseReturnValue:
 @bp.after_request
 def _headers(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
+    # JSON or JSON-LD, by the Accept header.
+    response.vary.add("Accept")
     if response.status_code == 200:
         response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
         response.add_etag()
@@ -154,6 +156,9 @@ def body(siret: str) -> ResponseReturnValue:
     found, refused = _known_body(siret)
     if refused is not None:
         return refused
+    if jsonld.wanted():
+        score = scores_of(ScoreScope.body, [found.id]).get(found.id)
+        return jsonld.respond(jsonld.organization(found.name, found.siret, score))
     document = _body_documents([found], Rounding(values["notes_decimales"]))[0]
     return jsonify(params.project(document, values["fields"]))
 
@@ -209,6 +214,9 @@ def _catalogue_routes(kind: catalogue.Kind) -> None:
         row, refused = _one(identifier)
         if refused is not None:
             return refused
+        if jsonld.wanted():
+            score = scores_of(kind.scope, [row[0]]).get(row[0])
+            return jsonld.respond(catalogue.json_ld(kind, row, score))
         found = catalogue.documents_of(kind, [row], Rounding(values["notes_decimales"]),
                                        embedded=_wants_reviews(values["fields"]))[0]
         return jsonify(params.project(found, values["fields"]))
