@@ -60,6 +60,9 @@ def create_app(
 
         app.register_blueprint(dev_bp)
     security.init_app(app)
+    from avis.api import auth as api_auth
+
+    api_auth.init_app(app)
     errors.init_app(app)
 
     from avis.cli import register_commands

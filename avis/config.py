@@ -93,6 +93,17 @@ def _rate_limit(raw: str) -> str:
     return value
 
 
+def _api_keys(raw: str) -> dict[str, str]:
+    """``key:secret`` pairs, comma-separated: the partners who sign their API calls."""
+    keys: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, secret = pair.partition(":")
+        if not key or not secret or not key.replace("-", "").replace("_", "").isalnum():
+            raise ValueError("must be key:secret pairs separated by commas")
+        keys[key] = secret
+    return keys
+
+
 @dataclass(frozen=True)
 class Setting:
     #: name without the ``AVIS_`` prefix, as stored in ``app.config``
@@ -123,6 +134,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RETENTION_MONTHS", _strictly_positive_int, 24),
     Setting("RATELIMIT_STORAGE_URL", _text, "memory://"),
     Setting("SURVEY_RATE_LIMIT", _rate_limit, "30 per minute"),
+    # API v1, per client address (ANOTEA's limit), and per key for signed partner calls.
+    Setting("API_RATE_LIMIT", _rate_limit, "1000 per minute"),
+    Setting("API_PARTNER_RATE_LIMIT", _rate_limit, "20000 per minute"),
+    Setting("API_KEYS", _api_keys, {}),
     Setting("SEND_BATCH_SIZE", _strictly_positive_int, 1000),
     Setting("PUBLISH_COMMENTS_UNMODERATED", _flag, False),
     # Seconds a rendered public page is kept in each worker's memory (0: never).

@@ -22,21 +22,19 @@ def init_app(app: Flask) -> None:
 def http_error(error: HTTPException) -> ResponseReturnValue:
     """Any HTTP error (a view's ``abort``, an unknown URL, an unhandled exception as 500)."""
     code = error.code or 500
-    if request.path.startswith("/api/"):
-        # API clients read JSON, as ANOTEA's returned, for unknown paths too.
-        from avis.api.views import error_response
-
-        response = error_response(code, error.name, error.description or error.name)
-        for name, value in error.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response
     # Keep what the error tells the client (``Allow`` for 405, ``Retry-After``…).
     headers = {name: value for name, value in error.get_headers()
                if name.lower() != "content-type"}
     retry_after = _retry_after(error, headers.get("Retry-After"))
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+    if request.path.startswith("/api/"):
+        # API clients read JSON, as ANOTEA's returned, for unknown paths too.
+        from avis.api.views import error_response
+
+        response = error_response(code, error.name, error.description or error.name)
+        response.headers.extend(headers)
+        return response
     return render_template(
         "errors/http_error.html", error=error, code=code,
         retry_minutes=math.ceil(retry_after / 60) if retry_after else 1,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from avis.api import catalogue, documents, jsonld, params, queries
+from avis.api import auth, catalogue, documents, jsonld, params, queries
 from avis.api.documents import Rounding
 from avis.api.params import ValidationFailed
 from avis.public.profiles import body_by_siret, scores_of
@@ -42,6 +42,10 @@ def error_response(status: int, error: str, message: str, **extra: Any) -> Respo
     response = jsonify({"statusCode": status, "error": error, "message": message, **extra})
     response.status_code = status
     return response
+
+
+bp.before_request(auth.authenticate)
+bp.register_error_handler(auth.Unauthorized, auth.unauthorized)
 
 
 @bp.errorhandler(ValidationFailed)
@@ -76,6 +80,14 @@ def _pagination(values: dict[str, Any], total: int) -> dict[str, Any]:
 @bp.get("/ping/anonymous")
 def ping() -> ResponseReturnValue:
     return jsonify(user="anonymous")
+
+
+@bp.get("/ping/authenticated")
+def ping_authenticated() -> ResponseReturnValue:
+    """A partner checks its signing: its key back, or 401."""
+    if g.api_key is None:
+        raise auth.Unauthorized("Le header Authorization est requis")
+    return jsonify(user=g.api_key)
 
 
 @bp.get("/avis")
