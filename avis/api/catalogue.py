@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from avis.api import documents, jsonld, queries
 from avis.api.documents import Rounding
+from avis.api.params import has_control_character
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
@@ -67,7 +68,8 @@ def _select(kind: Kind) -> Any:
 
 def split(kind: Kind, identifier: str) -> list[str] | None:
     parts = identifier.split(SEPARATOR)
-    if len(parts) != kind.parts or not all(parts) or len(identifier) > 250:
+    if (len(parts) != kind.parts or not all(parts) or len(identifier) > 250
+            or has_control_character(identifier)):
         return None
     return parts
 

@@ -11,6 +11,14 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def has_control_character(text: str) -> bool:
+    """A NUL or another control character: never in a real value (and PostgreSQL refuses
+    NUL in text)."""
+    return _CONTROL.search(text) is not None
+
 
 class ValidationFailed(Exception):
     """400 "Erreur de validation", with one detail per problem."""
@@ -34,7 +42,7 @@ class Integer:
     maximum: int | None = None
 
     def parse(self, name: str, raw: str) -> int:
-        if not re.fullmatch(r"[+-]?[0-9]{1,9}", raw.strip()):
+        if not re.fullmatch(r"[+-]?[0-9]{1,12}", raw.strip()):
             raise ValidationFailed([_detail(name, "must be a number", "number.base", raw)])
         value = int(raw)
         if self.minimum is not None and value < self.minimum:
@@ -106,6 +114,9 @@ class Text:
     default: str | None = None
 
     def parse(self, name: str, raw: str) -> str:
+        if has_control_character(raw):
+            raise ValidationFailed([_detail(
+                name, "must not contain control characters", "string.control", raw[:40])])
         if len(raw) > self.max_length:
             raise ValidationFailed([_detail(
                 name, f"length must be less than or equal to {self.max_length} characters long",
@@ -132,7 +143,7 @@ Parser = Integer | Boolean | Choice | Digits | Text | Fields
 
 #: What every list accepts.
 PAGINATION: dict[str, Parser] = {
-    "page": Integer(default=0, minimum=0),
+    "page": Integer(default=0, minimum=0, maximum=100_000),
     "items_par_page": Integer(default=50, minimum=0, maximum=2000),
     "notes_decimales": Boolean(default=False),
     "fields": Fields(),

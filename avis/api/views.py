@@ -10,16 +10,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from avis.api import auth, catalogue, documents, jsonld, params, queries
+from avis.api import auth, catalogue, documents, jsonld, openapi, params, queries
 from avis.api.documents import Rounding
 from avis.api.params import ValidationFailed
 from avis.public.profiles import body_by_siret, scores_of
 from avis.scores.models import ScoreScope
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates")
 
 #: How long clients and proxies may keep an answer: scores change hourly.
 MAX_AGE = 300
@@ -32,9 +32,9 @@ _REVIEW_FILTERS: dict[str, params.Parser] = {
 }
 _BODY_FILTERS: dict[str, params.Parser] = {
     "siret": params.Digits(14, 14),
-    "numero": params.Digits(1, 20),
+    "numero": params.Text(500),
     "lieu_de_formation": params.Digits(2, 5),
-    "nb_avis": params.Integer(default=0, minimum=0),
+    "nb_avis": params.Integer(default=0, minimum=0, maximum=10 ** 9),
 }
 
 
@@ -192,7 +192,7 @@ _CATALOGUE_FILTERS: dict[str, params.Parser] = {
     "id": params.Text(500),
     "numero": params.Text(500),
     "region": params.Digits(2, 2),
-    "nb_avis": params.Integer(default=0, minimum=0),
+    "nb_avis": params.Integer(default=0, minimum=0, maximum=10 ** 9),
 }
 
 
@@ -259,3 +259,20 @@ def _wants_reviews(fields: tuple[str, ...]) -> bool:
 
 for _kind in (catalogue.FORMATION, catalogue.ACTION, catalogue.SESSION):
     _catalogue_routes(_kind)
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    return jsonify(openapi.document())
+
+
+@bp.get("/documentation")
+def documentation() -> ResponseReturnValue:
+    """The same description, for people."""
+    described = openapi.document()
+    shared = described["components"]["parameters"]
+
+    def resolve(parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p for p in parameters]
+
+    return render_template("api/documentation.html", document=described, resolve=resolve)

@@ -133,6 +133,8 @@ def body_profile(body: TrainingBody) -> BodyProfile:
 
 
 def course_by_numero(numero: str) -> Course | None:
+    if any(ord(c) < 32 or ord(c) == 127 for c in numero):
+        return None  # no such number; PostgreSQL would refuse a NUL
     return db.session.scalar(sa.select(Course).where(Course.numero == numero))
 
 

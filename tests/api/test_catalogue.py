@@ -101,3 +101,13 @@ def test_unknown_api_paths_and_methods_answer_json(client: FlaskClient) -> None:
     refused = client.post("/api/v1/avis")
     assert refused.status_code == 405
     assert refused.get_json()["error"] == "Method Not Allowed"
+
+
+def test_control_characters_are_refused_not_sent_to_the_database(
+        client: FlaskClient, public_world: PublicWorld) -> None:
+    """PostgreSQL refuses NUL in text: found by schemathesis as a 500."""
+    assert get(client, "/api/v1/formations?numero=a%00b", 400)["message"] == (
+        "Erreur de validation")
+    assert get(client, "/api/v1/sessions?id=a|b|%00", 400)["details"][0]["path"] == ["id"]
+    assert get(client, "/api/v1/actions/a%00|b", 400)["message"] == "Identifiant invalide"
+    assert client.get("/formations/a%00b").status_code == 404

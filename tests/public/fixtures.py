@@ -144,7 +144,8 @@ def public_world(app_context: None) -> PublicWorld:
     mayenne = add_body("Institut Mayenne Métiers")
     bretagne = add_body("Bretagne Savoir-Faire")
     offers = {
-        "welding": add_offer(atlantique, "Soudeur industriel", NANTES, formacodes=("22683",)),
+        "welding": add_offer(atlantique, "Soudeur industriel", NANTES, formacodes=("22683",),
+                             enrolled=30),
         "care": add_offer(atlantique, "Aide-soignant en établissement", LAVAL,
                           formacodes=("43436",)),
         "anjou": add_offer(anjou, "Cuisinier en restauration collective", ANGERS,
