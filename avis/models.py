@@ -9,7 +9,7 @@ from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
 from avis.public.models import SearchTerm
 from avis.scheduler.models import JobRun
-from avis.scores.models import Score, ScoreScope
+from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
 from avis.surveys.models.answers import (
     Answer,
     AnswerReceipt,
@@ -45,6 +45,9 @@ __all__ = [
     "ProviderEvent",
     "Reply",
     "Score",
+    "ScorePart",
+    "ScorePrior",
+    "ScoreRun",
     "ScoreScope",
     "SearchTerm",
     "Session",

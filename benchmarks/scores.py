@@ -24,9 +24,10 @@ Steps:
    wall time;
 4. 1,000 new answers to open invitations picked at random (so spread over bodies as
    real traffic is), with their invitation moved to `answered` and a receipt, then
-   `refresh()`: wall time. The table is kept, `recompute_all()` runs again (timed
-   again) and the two tables are compared row for row (every column but the id, the
-   time and the watermarks, floats exactly);
+   `refresh()`: wall time. The table is kept, `recompute_all(recompute_priors=False)`
+   runs (timed: a full run with the priors `refresh` used) and the two tables are
+   compared row for row (every column but the id, the time and the watermarks, floats
+   exactly);
 5. gunicorn (`avis.wsgi:app`, 4 sync workers as in survey_load.py) on a free port of
    127.0.0.1, loaded for --duration seconds at --concurrency connections, after a short
    warm-up, on the page of the body with most published comments (`/organismes/<siret>`)
@@ -44,15 +45,22 @@ Steps:
     .venv/bin/python benchmarks/scores.py --reuse-data --skip-http
 
 Measured on 2 cores shared with other work (load average 1.3-3), wrk, 12 connections:
-- recompute_all 9.0-9.9 s on a fresh table, 10.1-10.7 s when it replaces a previous
-  run's rows (dead tuples). Parts: answers 1.7 s, enrolments × invitations 2.1 s (a
-  parallel hash join of 2.2 M × 2.2 M rows); writing: sessions 3.5 s (198,647 rows),
-  actions 1.3 s, the rest 1.3 s;
-- refresh after 1,000 answers 9.2-10.2 s: the new answers touch every région and
-  département, and ~75 % of the courses, whose rows need every answer, so the three
-  passes run in full (3.9 s); the touched rows are written (2.5 s: each scope's
-  statement reads the parts again); then every fair score moves with the regional
-  means: the ~265,000 rows with answers are rewritten (2.3 s);
+- recompute_all 11.2-15.5 s (load 1.7-3.3; the previous code measured 12.2 s in the same
+  conditions, 9.0-9.9 s when the machine was quieter). Parts: answers 1.5 s,
+  enrolments × invitations 2.0 s (temporary tables, scanned in parallel), combined and
+  written to score_parts 1.2 s, its indexes 0.4 s (built after the rows), ANALYZE of
+  its keys 0.1 s; writing: sessions 3.7 s (198,647 rows), actions 1.2 s, the rest 1.5 s;
+- refresh after 1,000 answers 1.8-3.1 s right after recompute_all (the cache holds what
+  the full run read), 0.9-1.8 s when run again a moment later (warm). It is
+  proportional to the sessions of the one-day late-commit window, not to the new
+  answers: ~7,000-12,000 sessions have answers dated since yesterday or invitations
+  whose status moved in the last day, and each one's enrolments and invitations
+  (~13 per session, 90,000-150,000 index probes scattered over 2.2 M invitations) are
+  counted again (0.5 s warm, 2 s cold); finding them 0.15-0.3 s; only the ~1,000
+  sessions whose counts changed are written, then ~2,500 rows (0.5 s, of which courses
+  0.2-0.27 s: 500 courses sum a third of the parts); untouched rows are not rewritten
+  (priors frozen at the full run). refresh = recompute_all(recompute_priors=False):
+  0 of 281,214 rows differ in every run;
 - with the page cache off, body page 141-145/s (p99 ~115 ms: ~14 ms of CPU per page,
   SQL ~5 ms of it), search 196-200/s; cached, 2,000-2,650/s; floor 3,400-4,400/s.
 
@@ -607,10 +615,12 @@ def aggregate(url: str) -> Aggregation:
         db.session.execute(sa.text(f"CREATE TABLE bench_refreshed AS SELECT {_COMPARED} "
                                    "FROM scores"))
         db.session.commit()
+        # The refresh used the priors of the first full run: compare it with a full run
+        # that keeps them.
         started = time.perf_counter()
-        recompute_all()
+        recompute_all(recompute_priors=False)
         result.second_full_s = time.perf_counter() - started
-        print(f"  recompute_all again: {result.second_full_s:.2f} s", flush=True)
+        print(f"  recompute_all again (same priors): {result.second_full_s:.2f} s", flush=True)
         result.rows = db.session.scalar(sa.text("SELECT count(*) FROM scores"))
         result.differing = db.session.scalar(sa.text(
             f"SELECT count(*) FROM ((SELECT {_COMPARED} FROM scores EXCEPT ALL "

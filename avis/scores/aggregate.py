@@ -16,35 +16,48 @@ pooled within-region variance s² = Σ_regions Σ (x − mean_region)² / (N −
 sd(fair) = sqrt(s² / (m + n)) and the interval is fair ± 1.645·sd, clipped to [1, 5].
 It narrows as answers come; it is None while there are fewer answers than regions + 1.
 
+Priors frozen at the full run. C and s² are those of the last ``recompute_all`` (the
+daily job), stored in ``score_priors``: the prior is "the regional mean as of the last
+full recomputation (at most a day old)". Were it recomputed by every ``refresh``, one
+new answer would move every regional mean, hence every body's fair score, and each
+hourly run would rewrite the whole table; frozen, a refresh writes only the rows whose
+answers changed, and costs what changed. A day's answers move a regional mean by far
+less than the interval's width. A row whose region had no answers at the last full run
+has no fair score until the next one.
+
 Rates. Response rate = answers ÷ end-of-training invitations delivered (answered, or
 first email sent and neither bounced nor failed), None when none was delivered.
 Insertion rate = follow-up answers "employed" ÷ follow-up answers ("training" is not
 a job), None without follow-ups.
 
-How. Three passes, one per source, fill temporary tables of integer counts and sums
-("parts"): answers and follow-ups per (session, action, course, body) as they were at
-answer time, with the session's département and region today; enrolments and their
-end-of-training invitation per session, with its action, course and body today. Each
-scope's rows are then one ``INSERT … SELECT`` summing the parts (a few hundred thousand
-rows, not millions), which also divides: a mean is an exact integer sum divided once in
-double precision (correctly rounded, like Python's ``int / int``), so a refresh and a
-full run, which sum in different orders, give the very same floats. The regional means
-and the pooled variance come from the same parts (exact integers, a ``Fraction`` for the
-variance) and enter the statements as parameters.
+How. The integer counts and sums of each session are kept in ``score_parts`` (one row
+per session, action, course and body): answers and follow-ups per (session, action,
+course, body) as they were at answer time, enrolments and their end-of-training
+invitation per session with its action, course and body today; each with the session's
+département and region. Each scope's rows are one ``INSERT … SELECT`` summing the parts
+(a few hundred thousand rows, not millions), which also divides: a mean is an exact
+integer sum divided once in double precision (correctly rounded, like Python's
+``int / int``), so a refresh and a full run, which sum in different orders, give the
+very same floats. Départements and regions sum the parts of each (département, region)
+pair, summed once for both. The regional means and the pooled variance come from the
+same parts (exact integers, a ``Fraction`` for the variance).
 
-Incremental refresh. ``refresh()`` rebuilds, with the very same statements, only the
-rows of the keys touched since the previous run: answers and follow-ups with a higher
-id than the watermark, and — because ids are allocated before their transaction
-commits, so a late commit may carry a lower id — any answer dated since the day before
-the previous run; invitations and enrolments changed since a day before the previous
-run. A new answer touches its département and region, whose rows need every answer:
-the passes read everything, only the writing is incremental. The regional means and the
-pooled variance move with every answer, so every other row's prior, fair score and
-interval are then updated in one statement (arithmetic on the stored means; rows whose
-numbers do not change are not written). ``computed_dt`` and the watermarks are those of
-the run that last wrote the row. Not seen by ``refresh`` (run ``recompute_all`` after
-them): sessions moved to another département or region, enrolments or invitations
-deleted by an erasure.
+Full run. ``recompute_all`` rebuilds the parts from every answer, follow-up and
+enrolment (three passes, in temporary tables so that PostgreSQL may scan in parallel;
+the parts' indexes are built after they are filled), then the priors, then every row.
+
+Incremental refresh. ``refresh()`` computes again the parts of the sessions touched
+since the previous run (``score_runs``): those with answers or follow-ups with a higher
+id than the watermark, or — because ids are allocated before their transaction commits,
+so a late commit may carry a lower id — dated since the day before the previous run;
+those with invitations whose status changed, or enrolments created, since a day before
+the previous run (a provider's event may be dated hours before it arrives). Only the
+sessions whose parts differ are written, and then the rows of every scope those parts
+were or are now about, with the stored priors: untouched rows keep their numbers and
+their ``computed_dt``. ``computed_dt`` and the watermarks of a row are those of the run
+that last wrote it. Not seen by ``refresh`` (run ``recompute_all`` after them):
+sessions moved to another département, region or action, sessions, enrolments or
+invitations deleted by an erasure.
 """
 
 from __future__ import annotations
@@ -67,7 +80,7 @@ from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment
 from avis.db import db
-from avis.scores.models import Score, ScoreScope
+from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
 from avis.surveys.models.answers import DIMENSIONS, Answer, FollowUpAnswer, Situation
 from avis.surveys.models.invitations import Invitation, InvitationKind, InvitationStatus
 
@@ -102,45 +115,8 @@ _PART_KEYS = {
 }
 
 
-def _about_keys(table: type[Answer] | type[FollowUpAnswer]) -> dict[ScoreScope, Any]:
-    """The key of each scope for answers (joined with their session)."""
-    return {
-        ScoreScope.body: table.training_body_id,
-        ScoreScope.course: table.course_id,
-        ScoreScope.action: table.action_id,
-        ScoreScope.session: table.session_id,
-        ScoreScope.departement: Session.departement,
-        ScoreScope.region: Session.region_code,
-    }
-
-
-#: The key of each scope for invitations (joined with enrolment, session and action):
-#: the catalogue as it is today.
-_INVITATION_KEYS: dict[ScoreScope, Any] = {
-    ScoreScope.body: Action.training_body_id,
-    ScoreScope.course: Action.course_id,
-    ScoreScope.action: Session.action_id,
-    ScoreScope.session: Session.id,
-    ScoreScope.departement: Session.departement,
-    ScoreScope.region: Session.region_code,
-}
-
-
 def _answers_from() -> Any:
     return sa.select().select_from(Answer).join(Session, Session.id == Answer.session_id)
-
-
-def _follow_ups_from() -> Any:
-    return (sa.select().select_from(FollowUpAnswer)
-            .join(Session, Session.id == FollowUpAnswer.session_id))
-
-
-def _invitations_from() -> Any:
-    return (sa.select().select_from(Invitation)
-            .join(Enrolment, Enrolment.id == Invitation.enrolment_id)
-            .join(Session, Session.id == Enrolment.session_id)
-            .join(Action, Action.id == Session.action_id)
-            .where(Invitation.kind == InvitationKind.end_of_training))
 
 
 def _chunks(scope: ScoreScope, keys: list[str] | None) -> Iterator[list[Any] | None]:
@@ -171,33 +147,14 @@ def _compile_create_as(element: _CreateTemporaryTableAs, compiler: Any, **kw: An
     return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
 
 
+_parts: sa.Table = ScorePart.__table__  # type: ignore[assignment]
 _PLACE = ("session_id", "action_id", "course_id", "training_body_id", "departement",
           "region_code")
 _ANSWER_SUMS = ("n", "satisfied", "recommend", *(f"{d}_{m}" for d in DIMENSIONS for m in MARKS))
-_FOLLOW_UP_SUMS = ("follow_ups", "employed")
-_INVITATION_SUMS = ("enrolled", "delivered")
 #: Every count a scope's row is made of.
-_SUMS = (*_ANSWER_SUMS, *_FOLLOW_UP_SUMS, *_INVITATION_SUMS)
-
-
-def _parts_table(name: str, *sums: str) -> sa.Table:
-    return sa.Table(name, sa.MetaData(), sa.Column("session_id", sa.Integer),
-                    sa.Column("action_id", sa.Integer), sa.Column("course_id", sa.Integer),
-                    sa.Column("training_body_id", sa.Integer),
-                    sa.Column("departement", sa.String(3)), sa.Column("region_code", sa.String(2)),
-                    *(sa.Column(c, sa.Integer) for c in sums))
-
-
-#: Answers per (session, action, course, body) at answer time: how many, how many
-#: satisfied and recommending, how many gave each mark to each dimension (the sums of
-#: the marks follow); ``squares`` is Σ (sum of the five marks)², for the pooled variance.
-_answer_parts = _parts_table("score_answer_parts", *_ANSWER_SUMS, "squares")
-#: Follow-up answers per (session, action, course, body) at answer time.
-_follow_up_parts = _parts_table("score_follow_up_parts", *_FOLLOW_UP_SUMS)
-#: Enrolments and delivered end-of-training invitations per session, with the session's
-#: action, course and body today.
-_invitation_parts = _parts_table("score_invitation_parts", *_INVITATION_SUMS)
-_PARTS = (_answer_parts, _follow_up_parts, _invitation_parts)
+_SUMS = (*_ANSWER_SUMS, "follow_ups", "employed", "enrolled", "delivered")
+#: Every count of a part.
+_PART_SUMS = (*_SUMS, "squares")
 
 
 def _count_if(condition: Any) -> Any:
@@ -210,65 +167,170 @@ def _integer(count: Any) -> Any:
     return sa.cast(count, sa.Integer)
 
 
-def _create_parts(table: sa.Table, grouped: Any, catalogue: bool = False) -> None:
-    """Create ``table`` from the rows of ``grouped`` (grouped by session, or by what an
-    answer is about), each with its session's place; with ``catalogue``, with the
-    session's action, course and body today."""
+def _placed(grouped: Any, catalogue: bool, places: sa.Table | None) -> Any:
+    """The rows of ``grouped`` (grouped by session, or by what an answer is about), each
+    with its session's place; with ``catalogue``, with the session's action, course and
+    body today. Those come from ``places`` when given (the touched sessions), else from
+    the catalogue."""
     grouped = grouped.subquery()
-    joined = grouped.join(Session, Session.id == grouped.c.session_id)
-    if catalogue:
-        joined = joined.join(Action, Action.id == Session.action_id)
-        about = [grouped.c.session_id, Session.action_id, Action.course_id,
-                 Action.training_body_id]
+    if places is None:
+        joined = grouped.join(Session, Session.id == grouped.c.session_id)
+        if catalogue:
+            joined = joined.join(Action, Action.id == Session.action_id)
+        today = [Session.action_id, Action.course_id, Action.training_body_id]
+        place = [Session.departement, Session.region_code]
     else:
-        about = [grouped.c[name] for name in _PLACE[:4]]
-    query = sa.select(*(c.label(name) for c, name in zip(about, _PLACE, strict=False)),
-                      Session.departement, Session.region_code,
-                      *(c for c in grouped.c if c.key not in _PLACE)).select_from(joined)
-    db.session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
-    db.session.execute(_CreateTemporaryTableAs(table.name, query))
+        joined = grouped.join(places, places.c.session_id == grouped.c.session_id)
+        today = [places.c[name] for name in _PLACE[1:4]]
+        place = [places.c.departement, places.c.region_code]
+    about = ([grouped.c.session_id, *today] if catalogue
+             else [grouped.c[name] for name in _PLACE[:4]])
+    return sa.select(*(c.label(name) for c, name in zip(about + place, _PLACE, strict=True)),
+                     *(c for c in grouped.c if c.key not in _PLACE)).select_from(joined)
 
 
-def _build_parts() -> None:
-    """The three parts tables, from every answer, follow-up, enrolment and invitation."""
-    postgresql = db.session.connection().dialect.name == "postgresql"
-    if postgresql:
-        # Sorts and hashes of a few hundred thousand groups stay in memory; compiling
-        # these statements to machine code costs more than it saves.
-        db.session.execute(sa.text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
-        db.session.execute(sa.text("SET LOCAL jit = off"))
+#: The sessions ``refresh`` computes again, with their place and catalogue today: a
+#: table gives PostgreSQL the row counts it needs to read them through the indexes,
+#: where an ``IN`` list of thousands does not.
+_touched = sa.table("score_touched_sessions", *(sa.column(name) for name in _PLACE))
+
+
+def _sources(touched: sa.TableClause | None) -> dict[str, Any]:
+    """One query per source, grouped: every session's, or those of ``touched``."""
+
+    def of(column: Any) -> Any:
+        return sa.true() if touched is None else column.in_(sa.select(touched.c.session_id))
 
     about = (Answer.session_id, Answer.action_id, Answer.course_id, Answer.training_body_id)
     total = sum((getattr(Answer, d) for d in DIMENSIONS[1:]), getattr(Answer, DIMENSIONS[0]))
-    _create_parts(_answer_parts, sa.select(
+    answers = _placed(sa.select(
         *about, _integer(sa.func.count()).label("n"),
         _integer(_count_if(Answer.overall >= 4)).label("satisfied"),
         _integer(_count_if(Answer.would_recommend.is_(True))).label("recommend"),
         *(_integer(_count_if(getattr(Answer, d) == m)).label(f"{d}_{m}")
           for d in DIMENSIONS for m in MARKS),
-        sa.cast(sa.func.sum(total * total), sa.BigInteger).label("squares")).group_by(*about))
+        sa.cast(sa.func.sum(total * total), sa.BigInteger).label("squares"),
+    ).where(of(Answer.session_id)).group_by(*about), False, touched)
 
     about = (FollowUpAnswer.session_id, FollowUpAnswer.action_id, FollowUpAnswer.course_id,
              FollowUpAnswer.training_body_id)
-    _create_parts(_follow_up_parts, sa.select(
+    follow_ups = _placed(sa.select(
         *about, _integer(sa.func.count()).label("follow_ups"),
         _integer(_count_if(FollowUpAnswer.situation == Situation.employed)).label("employed"),
-    ).group_by(*about))
+    ).where(of(FollowUpAnswer.session_id)).group_by(*about), False, touched)
 
     # At most one end-of-training invitation per enrolment: the outer join keeps one row
     # per enrolment, so count(*) counts the enrolled.
     invitation = sa.and_(Invitation.enrolment_id == Enrolment.id,
                          Invitation.kind == InvitationKind.end_of_training)
-    _create_parts(_invitation_parts, sa.select(
+    invitations = _placed(sa.select(
         Enrolment.session_id, _integer(sa.func.count()).label("enrolled"),
-        _integer(sa.func.count(Invitation.id).filter(_DELIVERED)).label("delivered"),
-    ).select_from(Enrolment).outerjoin(Invitation, invitation).group_by(Enrolment.session_id),
-        catalogue=True)
+        _integer(sa.func.count(Invitation.enrolment_id).filter(_DELIVERED)).label("delivered"),
+    ).select_from(Enrolment).outerjoin(Invitation, invitation)
+        .where(of(Enrolment.session_id)).group_by(Enrolment.session_id), True, touched)
+    return {"answers": answers, "follow_ups": follow_ups, "invitations": invitations}
 
 
-def _drop_parts() -> None:
-    for table in _PARTS:
+def _combined(sources: Iterable[Any]) -> Any:
+    """One row per (session, action, course, body) from the grouped sources: their counts
+    stacked (zeros for the others' counts) and summed."""
+    zero = sa.literal_column("0")
+    stacked = sa.union_all(*(
+        sa.select(*(source.c[name] for name in _PLACE),
+                  *(source.c[c] if c in source.c else zero.label(c) for c in _PART_SUMS))
+        for source in sources)).subquery("stacked")
+    return (sa.select(*(stacked.c[name] for name in _PLACE),
+                      *(sa.cast(sa.func.sum(stacked.c[c]), _parts.c[c].type).label(c)
+                        for c in _PART_SUMS))
+            .group_by(*(stacked.c[name] for name in _PLACE)))
+
+
+def _insert_parts(query: Any) -> None:
+    db.session.execute(sa.insert(_parts).from_select([*_PLACE, *_PART_SUMS], query))
+
+
+def _build_parts() -> None:
+    """Every part, from every answer, follow-up, enrolment and invitation.
+
+    Each source is first grouped into a temporary table: ``CREATE TABLE AS`` may run in
+    parallel on PostgreSQL, ``INSERT … SELECT`` may not (the answers alone then take
+    twice as long)."""
+    postgresql = db.session.connection().dialect.name == "postgresql"
+    tables = []
+    for name, query in _sources(None).items():
+        table = f"score_{name}_parts"
+        db.session.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        db.session.execute(_CreateTemporaryTableAs(table, query))
+        tables.append(sa.table(table, *(sa.column(c.key) for c in query.selected_columns)))
+    if postgresql:
+        # TRUNCATE leaves no dead rows behind; only this module reads the parts, so its
+        # lock blocks nobody else. Filling the table then indexing it takes a third of the
+        # time of updating its indexes row after row.
+        db.session.execute(sa.text("TRUNCATE score_parts"))
+        for index in _parts.indexes:
+            db.session.execute(sa.schema.DropIndex(index))
+        db.session.execute(sa.schema.DropConstraint(_parts.primary_key))
+        _insert_parts(_combined(tables))
+        db.session.execute(sa.schema.AddConstraint(_parts.primary_key))
+        for index in _parts.indexes:
+            db.session.execute(sa.schema.CreateIndex(index))
+    else:
+        db.session.execute(sa.delete(_parts))
+        _insert_parts(_combined(tables))
+    for table in tables:
+        db.session.execute(sa.text(f"DROP TABLE {table.name}"))
+    if postgresql:
+        # The refresh's statements choose their indexes from these statistics (of the
+        # keys only: the counts are never filtered on).
+        db.session.execute(sa.text(f"ANALYZE score_parts ({', '.join(_PLACE)})"))
+
+
+#: The parts of the touched sessions computed again, before they are compared.
+_new_parts = sa.table("score_new_parts", *(sa.column(c) for c in (*_PLACE, *_PART_SUMS)))
+
+
+def _rebuild_parts(query: Any) -> tuple[int, dict[ScoreScope, set[str]]]:
+    """The parts of the sessions ``query`` selects again, from their answers,
+    follow-ups and enrolments; only those that changed are written. The count of sessions
+    that changed, and the keys of every scope their parts were and are now about: the
+    rows to write again."""
+    postgresql = db.session.connection().dialect.name == "postgresql"
+    for table, select in (
+            (_touched, sa.select(Session.id.label("session_id"), Session.action_id,
+                                 Action.course_id, Action.training_body_id,
+                                 Session.departement, Session.region_code)
+             .join(Action, Action.id == Session.action_id).where(Session.id.in_(query))),
+            (_new_parts, lambda: _combined(q.subquery() for q in _sources(_touched).values()))):
         db.session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        db.session.execute(_CreateTemporaryTableAs(
+            table.name, select() if callable(select) else select))
+        if postgresql and table is _touched:
+            db.session.execute(sa.text(f"ANALYZE {table.name}"))
+    columns = [*_PLACE, *_PART_SUMS]
+    old = (sa.select(*(_parts.c[c] for c in columns))
+           .where(_parts.c.session_id.in_(sa.select(_touched.c.session_id))))
+    new = sa.select(*(_new_parts.c[c] for c in columns))
+    # Most sessions looked at again (everything of the last day) have not changed: their
+    # parts, and the rows made of them, need not be written again.
+    changed: set[int] = set()
+    for difference in (sa.except_(new, old), sa.except_(old, new)):
+        rows = difference.subquery()
+        changed.update(db.session.scalars(sa.select(rows.c.session_id)))
+    touched: dict[ScoreScope, set[str]] = {scope: set() for scope in ScoreScope}
+    ordered = sorted(changed)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start:start + CHUNK]
+        keys = [*_PART_KEYS.values()]
+        for table in (_parts, _new_parts):
+            for row in db.session.execute(sa.select(*(table.c[k] for k in keys)).distinct()
+                                          .where(table.c.session_id.in_(chunk))):
+                for scope, value in zip(_PART_KEYS, row, strict=True):
+                    touched[scope].add(str(value))
+        db.session.execute(sa.delete(_parts).where(_parts.c.session_id.in_(chunk)))
+        _insert_parts(new.where(_new_parts.c.session_id.in_(chunk)))
+    for table in (_touched, _new_parts):
+        db.session.execute(sa.text(f"DROP TABLE {table.name}"))
+    return len(changed), touched
 
 
 def _statistics_from(found: list[Any]) -> tuple[dict[str, float], float | None]:
@@ -294,13 +356,14 @@ def _mark_sum(counts: Any, dimension: str) -> Any:
                 for m in MARKS)
 
 
-def _parts_statistics() -> tuple[dict[str, float], float | None]:
-    p = _answer_parts.c
+def _parts_statistics() -> list[Any]:
+    """(region_code, n, st, stt) of every region with answers, from the parts."""
+    p = _parts.c
     st = _add(sa.func.sum(_mark_sum(p, d)) for d in DIMENSIONS)
-    return _statistics_from(db.session.execute(
+    return db.session.execute(
         sa.select(p.region_code, sa.func.sum(p.n).label("n"), st.label("st"),
                   sa.func.sum(p.squares).label("stt"))
-        .group_by(p.region_code).order_by(p.region_code)).all())
+        .group_by(p.region_code).having(sa.func.sum(p.n) > 0).order_by(p.region_code)).all()
 
 
 def regional_statistics() -> tuple[dict[str, float], float | None]:
@@ -370,22 +433,20 @@ class _Prior:
                 "fair_score_high": high}
 
 
-def _scope_rows(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior | None) -> Any:
+def _scope_rows(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior | None,
+                parts_table: sa.TableClause = _parts) -> Any:
     """SELECT of the rows of ``scope`` (restricted to the keys in ``chunk``) from the
     parts, with the fair numbers when ``prior`` is given: the column names of ``Score``.
 
-    One aggregation: the three parts are stacked (each with zeros for the others'
-    counts) and summed per key and region, then per key."""
+    One aggregation of the parts per key; for the scopes whose keys span regions, the
+    prior's region from a second one per key and region."""
     config = current_app.config
     name = _PART_KEYS[scope]
-    zero = sa.literal_column("0")
-
-    def stacked(table: sa.Table) -> Any:
-        query = sa.select(table.c[name].label("key"), table.c.region_code,
-                          *(table.c[c] if c in table.c else zero.label(c) for c in _SUMS))
-        return query if chunk is None else query.where(table.c[name].in_(chunk))
-
-    every = sa.union_all(*(stacked(table) for table in _PARTS)).subquery("every")
+    parts = parts_table.c
+    every = sa.select(parts[name].label("key"), parts.region_code, *(parts[c] for c in _SUMS))
+    if chunk is not None:
+        every = every.where(parts[name].in_(chunk))
+    every = every.subquery("every")
     summed = {c: sa.func.sum(every.c[c]) for c in _SUMS}
     # overall = (sum of the five marks) / 5, so its mean is the total over 5·n. Computed
     # in the aggregation, whose expressions are evaluated once per key (the fair numbers
@@ -402,10 +463,9 @@ def _scope_rows(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior | None
                       ).group_by(every.c.key).having(present).subquery("t")
     else:
         # The prior's region: where most answers come from, smallest code on a tie.
-        parts = _answer_parts.c
         ranked = sa.select(parts[name].label("key"), parts.region_code, sa.func.row_number().over(
             partition_by=parts[name], order_by=(sa.func.sum(parts.n).desc(), parts.region_code)
-        ).label("rank")).group_by(parts[name], parts.region_code)
+        ).label("rank")).where(parts.n > 0).group_by(parts[name], parts.region_code)
         if chunk is not None:
             ranked = ranked.where(parts[name].in_(chunk))
         ranked = ranked.subquery("ranked")
@@ -445,7 +505,9 @@ def _scope_rows(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior | None
 
 
 def compute_rows(scope: ScoreScope, keys: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Every number of ``scope`` except the fair score, per key (all keys, or ``keys``)."""
+    """Every number of ``scope`` except the fair score, per key (all keys, or ``keys``);
+    the parts are rebuilt first (not committed)."""
+    _prepare()
     _build_parts()
     rows: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(scope, keys):
@@ -453,7 +515,6 @@ def compute_rows(scope: ScoreScope, keys: list[str] | None = None) -> dict[str, 
             row = dict(found)
             row["scope"] = scope
             rows[row["key"]] = row
-    _drop_parts()
     return rows
 
 
@@ -478,11 +539,20 @@ def _prepare() -> None:
         # SQLite has sqrt() only when built with its math functions: use Python's.
         connection.connection.driver_connection.create_function(  # type: ignore[union-attr]
             "sqrt", 1, math.sqrt, deterministic=True)
+    else:
+        # Sorts and hashes of a few hundred thousand groups stay in memory; compiling
+        # these statements to machine code costs more than it saves.
+        db.session.execute(sa.text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
+        db.session.execute(sa.text("SET LOCAL jit = off"))
 
 
 def _insert(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior,
             stamps: dict[str, Any]) -> int:
-    rows = _scope_rows(scope, chunk, prior).add_columns(
+    """Insert the rows of ``scope`` (of the keys in ``chunk``); their number."""
+    # A département's or region's rows sum tens of thousands of parts: the parts of each
+    # place are summed once for both (see ``_place_parts``).
+    source = _place_parts if scope in _PLACE_SCOPES else _parts
+    rows = _scope_rows(scope, chunk, prior, source).add_columns(
         *(sa.literal(value, Score.__table__.c[name].type).label(name)
           for name, value in stamps.items()))
     names = [c.name for c in rows.selected_columns]
@@ -491,10 +561,32 @@ def _insert(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior,
     return inserted.rowcount
 
 
+_PLACE_SCOPES = (ScoreScope.departement, ScoreScope.region)
+#: The parts summed per (département, region), for the rows of both scopes.
+_place_parts = sa.table("score_place_parts", sa.column("departement"),
+                        sa.column("region_code"), *(sa.column(c) for c in _SUMS))
+
+
+def _sum_places() -> None:
+    """Fill ``_place_parts`` (a temporary table) from every part."""
+    db.session.execute(sa.text(f"DROP TABLE IF EXISTS {_place_parts.name}"))
+    db.session.execute(_CreateTemporaryTableAs(_place_parts.name, sa.select(
+        _parts.c.departement, _parts.c.region_code,
+        *(sa.func.sum(_parts.c[c]).label(c) for c in _SUMS))
+        .group_by(_parts.c.departement, _parts.c.region_code)))
+
+
 def _stamps(now: dt.datetime) -> dict[str, Any]:
     last_answer_id, last_follow_up_id = _watermarks()
     return {"computed_dt": now, "last_answer_id": last_answer_id,
             "last_follow_up_id": last_follow_up_id}
+
+
+def _record_run(is_full: bool, stamps: dict[str, Any], sessions_changed: int) -> None:
+    db.session.add(ScoreRun(is_full=is_full, started_dt=stamps["computed_dt"],
+                            last_answer_id=stamps["last_answer_id"],
+                            last_follow_up_id=stamps["last_follow_up_id"],
+                            sessions_changed=sessions_changed))
 
 
 def _watermarks() -> tuple[int, int]:
@@ -502,81 +594,115 @@ def _watermarks() -> tuple[int, int]:
             db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(FollowUpAnswer.id), 0))))
 
 
-def recompute_all() -> dict[str, int]:
-    """Rebuild the whole table in one transaction, and commit."""
+# --- the priors --------------------------------------------------------------------------
+
+
+def _store_priors(now: dt.datetime) -> _Prior:
+    """The regional means and the pooled variance from the parts, stored and returned."""
+    found = _parts_statistics()
+    means, variance = _statistics_from(found)
+    db.session.execute(sa.delete(ScorePrior))
+    counts = {r.region_code: int(r.n) for r in found}
+    db.session.execute(sa.insert(ScorePrior), [
+        *({"region_code": region, "answers_count": counts[region], "mean_overall": mean,
+           "pooled_variance": None, "computed_dt": now} for region, mean in means.items()),
+        {"region_code": None, "answers_count": sum(counts.values()),
+         "mean_overall": (sum(int(r.st) for r in found) / (len(DIMENSIONS) * sum(counts.values()))
+                          if counts else None),
+         "pooled_variance": variance, "computed_dt": now}])
+    return _Prior(means, variance)
+
+
+def stored_priors() -> tuple[dict[str, float], float | None] | None:
+    """The regional means and the pooled variance stored by the last ``recompute_all``
+    (None before the first one)."""
+    rows = db.session.execute(sa.select(ScorePrior.region_code, ScorePrior.mean_overall,
+                                        ScorePrior.pooled_variance)).all()
+    country = [r for r in rows if r.region_code is None]
+    if not country:
+        return None
+    return ({r.region_code: r.mean_overall for r in rows if r.region_code is not None},
+            country[0].pooled_variance)
+
+
+# --- the runs ----------------------------------------------------------------------------
+
+
+def recompute_all(*, recompute_priors: bool = True) -> dict[str, int]:
+    """Rebuild the parts, the priors and the whole table in one transaction, and commit.
+
+    ``recompute_priors=False`` keeps the stored priors (when there are some): the rows are
+    then those ``refresh`` would give, which the tests compare it with."""
     _prepare()
-    stamps = _stamps(clock.now())
+    now = clock.now()
+    stamps = _stamps(now)
     _build_parts()
-    prior = _Prior(*_parts_statistics())
+    stored = None if recompute_priors else stored_priors()
+    prior = _store_priors(now) if stored is None else _Prior(*stored)
     db.session.execute(sa.delete(Score).execution_options(synchronize_session=False))
+    _sum_places()
     counts = {scope.value: _insert(scope, None, prior, stamps) for scope in ScoreScope}
-    _drop_parts()
+    db.session.execute(sa.text(f"DROP TABLE {_place_parts.name}"))
+    _record_run(True, stamps, db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(_parts.c.session_id)))))
     db.session.commit()
     return counts
 
 
-def _shrink_others(prior: _Prior, stamps: dict[str, Any]) -> None:
-    """Every row's prior, fair score and interval from the current regional statistics;
-    only rows whose numbers change are written (and stamped)."""
-    fair = prior.fair(Score.answers_count, Score.mean_overall, Score.prior_region_code)
-    changed = sa.or_(*(getattr(Score, name).is_distinct_from(value)
-                       for name, value in fair.items()))
-    db.session.execute(sa.update(Score).where(Score.answers_count > 0, changed)
-                       .values(**fair, **stamps)
-                       .execution_options(synchronize_session=False))
+def touched_sessions(since_answer_id: int, since_follow_up_id: int,
+                     since: dt.datetime) -> set[int]:
+    """The sessions whose parts may have changed since the previous run."""
+    return set(db.session.scalars(_touched_query(since_answer_id, since_follow_up_id, since)))
 
 
-def touched_keys(since_answer_id: int, since_follow_up_id: int,
-                 since: dt.datetime) -> dict[ScoreScope, set[str]]:
-    """The keys of every scope whose numbers may have changed since the previous run."""
-    touched: dict[ScoreScope, set[str]] = {scope: set() for scope in ScoreScope}
+def _touched_query(since_answer_id: int, since_follow_up_id: int, since: dt.datetime) -> Any:
     since_day = since.astimezone(clock.PARIS).date()
-
-    def collect(query: Any, keys: dict[ScoreScope, Any]) -> None:
-        scopes = list(keys)
-        for found in db.session.execute(query.add_columns(*keys.values()).distinct()):
-            for scope, value in zip(scopes, found, strict=True):
-                touched[scope].add(str(value))
-
-    collect(_answers_from().where(sa.or_(Answer.id > since_answer_id,
-                                         Answer.answered_on >= since_day)),
-            _about_keys(Answer))
-    collect(_follow_ups_from().where(sa.or_(FollowUpAnswer.id > since_follow_up_id,
-                                            FollowUpAnswer.answered_on >= since_day)),
-            _about_keys(FollowUpAnswer))
-    collect(_invitations_from().where(Invitation.status_dt >= since), _INVITATION_KEYS)
-    for session_id in db.session.scalars(sa.select(Enrolment.session_id).distinct()
-                                         .where(Enrolment.created_dt >= since)):
-        touched[ScoreScope.session].add(str(session_id))
-    return touched
+    return sa.union(
+        sa.select(Answer.session_id).where(sa.or_(Answer.id > since_answer_id,
+                                                  Answer.answered_on >= since_day)),
+        sa.select(FollowUpAnswer.session_id).where(sa.or_(
+            FollowUpAnswer.id > since_follow_up_id, FollowUpAnswer.answered_on >= since_day)),
+        sa.select(Enrolment.session_id).join(Invitation, Invitation.enrolment_id == Enrolment.id)
+        .where(Invitation.status_dt >= since, Invitation.kind == InvitationKind.end_of_training),
+        sa.select(Enrolment.session_id).where(Enrolment.created_dt >= since))
 
 
 def refresh() -> dict[str, int]:
-    """Recompute the keys touched since the previous run (everything the first time),
-    then every fair score; commit. Gives the same numbers as ``recompute_all``."""
-    previous = db.session.execute(sa.select(
-        sa.func.max(Score.last_answer_id), sa.func.max(Score.last_follow_up_id),
-        sa.func.max(Score.computed_dt))).one()
-    if previous[2] is None:
+    """Recompute the parts of the sessions touched since the previous run, then the rows
+    of every scope the parts that changed are about, with the stored priors; commit.
+    Everything the first time (or before any priors were stored). Gives the same numbers
+    as ``recompute_all(recompute_priors=False)``."""
+    previous = db.session.scalars(sa.select(ScoreRun).order_by(ScoreRun.id.desc())
+                                  .limit(1)).first()
+    stored = stored_priors()
+    if previous is None or stored is None:
         return recompute_all()
     _prepare()
+    if db.session.connection().dialect.name == "postgresql":
+        # The statements below read a few thousand sessions' rows through the indexes:
+        # with the default cost of a random read (meant for spinning disks), and parallel
+        # workers to share a scan, PostgreSQL prefers reading the 2 million enrolments or
+        # invitations whole.
+        db.session.execute(sa.text("SET LOCAL random_page_cost = 1.1"))
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    prior = _Prior(*stored)
     stamps = _stamps(clock.now())
-    touched = touched_keys(previous[0], previous[1], previous[2] - SAFETY_MARGIN)
+    changed, touched = _rebuild_parts(_touched_query(
+        previous.last_answer_id, previous.last_follow_up_id, previous.started_dt - SAFETY_MARGIN))
     counts: dict[str, int] = {}
-    if any(touched.values()):
-        _build_parts()
-        prior = _Prior(*_parts_statistics())
-        for scope, keys in touched.items():
-            if not keys:
-                continue
-            counts[scope.value] = 0
-            for chunk in _chunks(scope, sorted(keys)):
-                assert chunk is not None
-                db.session.execute(sa.delete(Score).where(
-                    Score.scope == scope, Score.key.in_([str(k) for k in chunk]))
-                    .execution_options(synchronize_session=False))
-                counts[scope.value] += _insert(scope, chunk, prior, stamps)
-        _shrink_others(prior, stamps)
-        _drop_parts()
+    if touched[ScoreScope.departement] or touched[ScoreScope.region]:
+        _sum_places()
+    for scope, keys in touched.items():
+        if not keys:
+            continue
+        counts[scope.value] = 0
+        for chunk in _chunks(scope, sorted(keys)):
+            assert chunk is not None
+            db.session.execute(sa.delete(Score).where(
+                Score.scope == scope, Score.key.in_([str(k) for k in chunk]))
+                .execution_options(synchronize_session=False))
+            counts[scope.value] += _insert(scope, chunk, prior, stamps)
+    db.session.execute(sa.text(f"DROP TABLE IF EXISTS {_place_parts.name}"))
+    _record_run(False, stamps, changed)
     db.session.commit()
     return counts

@@ -125,3 +125,140 @@ class Score(Base):
 
     def __repr__(self) -> str:
         return f"<Score {self.scope}:{self.key} n={self.answers_count} fair={self.fair_score}>"
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(default=0)
+
+
+class ScorePart(Base):
+    """Integer counts of one session's answers, follow-ups and enrolments, from which every
+    ``Score`` row is summed. One row per (session, action, course, body): answers and
+    follow-ups as they were at answer time, enrolments and invitations with the session's
+    action, course and body as they were when the row was computed; with the session's
+    département and region then. Rebuilt by ``recompute_all``, a touched session's rows
+    by ``refresh``."""
+
+    __tablename__ = "score_parts"
+
+    #: the session
+    session_id: Mapped[int] = mapped_column(primary_key=True)
+    #: the action the answers were about (the session's action for enrolments)
+    action_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    #: the course the answers were about
+    course_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    #: the training body the answers were about
+    training_body_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    #: the session's département
+    departement: Mapped[str] = mapped_column(sa.String(3), index=True)
+    #: the session's region
+    region_code: Mapped[str] = mapped_column(sa.String(2), index=True)
+    #: end-of-training answers
+    n: Mapped[int] = _count()
+    #: answers with ``overall`` ≥ 4
+    satisfied: Mapped[int] = _count()
+    #: answers that would recommend the course
+    recommend: Mapped[int] = _count()
+    #: answers giving 1 to "welcome"
+    welcome_1: Mapped[int] = _count()
+    #: answers giving 2 to "welcome"
+    welcome_2: Mapped[int] = _count()
+    #: answers giving 3 to "welcome"
+    welcome_3: Mapped[int] = _count()
+    #: answers giving 4 to "welcome"
+    welcome_4: Mapped[int] = _count()
+    #: answers giving 5 to "welcome"
+    welcome_5: Mapped[int] = _count()
+    #: answers giving 1 to "content"
+    content_1: Mapped[int] = _count()
+    #: answers giving 2 to "content"
+    content_2: Mapped[int] = _count()
+    #: answers giving 3 to "content"
+    content_3: Mapped[int] = _count()
+    #: answers giving 4 to "content"
+    content_4: Mapped[int] = _count()
+    #: answers giving 5 to "content"
+    content_5: Mapped[int] = _count()
+    #: answers giving 1 to "trainers"
+    trainers_1: Mapped[int] = _count()
+    #: answers giving 2 to "trainers"
+    trainers_2: Mapped[int] = _count()
+    #: answers giving 3 to "trainers"
+    trainers_3: Mapped[int] = _count()
+    #: answers giving 4 to "trainers"
+    trainers_4: Mapped[int] = _count()
+    #: answers giving 5 to "trainers"
+    trainers_5: Mapped[int] = _count()
+    #: answers giving 1 to "equipment"
+    equipment_1: Mapped[int] = _count()
+    #: answers giving 2 to "equipment"
+    equipment_2: Mapped[int] = _count()
+    #: answers giving 3 to "equipment"
+    equipment_3: Mapped[int] = _count()
+    #: answers giving 4 to "equipment"
+    equipment_4: Mapped[int] = _count()
+    #: answers giving 5 to "equipment"
+    equipment_5: Mapped[int] = _count()
+    #: answers giving 1 to "support"
+    support_1: Mapped[int] = _count()
+    #: answers giving 2 to "support"
+    support_2: Mapped[int] = _count()
+    #: answers giving 3 to "support"
+    support_3: Mapped[int] = _count()
+    #: answers giving 4 to "support"
+    support_4: Mapped[int] = _count()
+    #: answers giving 5 to "support"
+    support_5: Mapped[int] = _count()
+    #: Σ (sum of an answer's five marks)²: the pooled variance needs it
+    squares: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    #: follow-up answers
+    follow_ups: Mapped[int] = _count()
+    #: follow-up answers saying "employed"
+    employed: Mapped[int] = _count()
+    #: trainees enrolled
+    enrolled: Mapped[int] = _count()
+    #: end-of-training invitations delivered (see ``Score.invitations_delivered``)
+    delivered: Mapped[int] = _count()
+
+
+class ScorePrior(Base):
+    """The priors of the fair scores, as computed by the last ``recompute_all``: the mean
+    ``overall`` of each region, and on the row without a region the whole country's
+    answers and the pooled within-region variance. ``refresh`` reads them instead of
+    recomputing them, so that a new answer rewrites only the rows it is about."""
+
+    __tablename__ = "score_priors"
+
+    #: surrogate key
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the region (INSEE code); None on the one row for the whole country
+    region_code: Mapped[str | None] = mapped_column(sa.String(2), unique=True)
+    #: end-of-training answers counted
+    answers_count: Mapped[int]
+    #: their mean ``overall``: the prior mean C of the rows of this region
+    mean_overall: Mapped[float | None]
+    #: on the country's row only: the pooled within-region variance of ``overall``
+    #: (None while there are fewer answers than regions + 1)
+    pooled_variance: Mapped[float | None]
+    #: when ``recompute_all`` computed them
+    computed_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+
+class ScoreRun(Base):
+    """One computation of the scores: where the next ``refresh`` starts from."""
+
+    __tablename__ = "score_runs"
+
+    #: surrogate key, in the order of the runs
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``recompute_all`` (everything, and the priors) rather than ``refresh``
+    is_full: Mapped[bool]
+    #: when the run started: the next ``refresh`` looks at what changed since a day
+    #: before (changes that committed late)
+    started_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: highest ``answers.id`` when the run started
+    last_answer_id: Mapped[int]
+    #: highest ``follow_up_answers.id`` when the run started
+    last_follow_up_id: Mapped[int]
+    #: sessions whose parts were recomputed and had changed (all of them for a full run)
+    sessions_changed: Mapped[int]

@@ -17,8 +17,14 @@ from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.db import db
 from avis.scheduler.jobs import BY_ID
-from avis.scores.aggregate import PRIOR_WEIGHT, recompute_all, refresh
-from avis.scores.models import Score, ScoreScope
+from avis.scores.aggregate import (
+    PRIOR_WEIGHT,
+    recompute_all,
+    refresh,
+    regional_statistics,
+    stored_priors,
+)
+from avis.scores.models import Score, ScorePrior, ScoreScope
 from avis.surveys.models.answers import DIMENSIONS, Answer, FollowUpAnswer, Situation
 from avis.surveys.models.invitations import Invitation, InvitationStatus
 from tests.surveys.fixtures import create_invitation, create_session, enrol
@@ -135,13 +141,26 @@ def raw_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame
     return answers, follow_ups, invitations, enrolled
 
 
-def expected(scope: str, min_reviews: int = 3, min_session: int = 5) -> dict[str, dict]:
-    answers, follow_ups, invitations, enrolled = raw_frames()
-    column = KEY_COLUMNS[scope]
-    region_means = answers.groupby("region_code")["overall"].mean()
+Priors = tuple[dict[str, float], float]
+
+
+def pandas_priors() -> Priors:
+    """The mean ``overall`` of each region and the pooled within-region variance, from
+    the answers as they are now."""
+    answers = raw_frames()[0]
     squares = answers.groupby("region_code")["overall"].apply(
         lambda s: ((s - s.mean()) ** 2).sum()).sum()
-    pooled = squares / (len(answers) - answers["region_code"].nunique())
+    return (answers.groupby("region_code")["overall"].mean().to_dict(),
+            squares / (len(answers) - answers["region_code"].nunique()))
+
+
+def expected(scope: str, min_reviews: int = 3, min_session: int = 5,
+             priors: Priors | None = None) -> dict[str, dict]:
+    """Every row of ``scope``; the fair numbers with ``priors`` (those of the answers as
+    they are now by default)."""
+    region_means, pooled = priors or pandas_priors()
+    answers, follow_ups, invitations, enrolled = raw_frames()
+    column = KEY_COLUMNS[scope]
     out: dict[str, dict] = {}
 
     def row(key: Any) -> dict:
@@ -162,10 +181,15 @@ def expected(scope: str, min_reviews: int = 3, min_session: int = 5) -> dict[str
         r["recommendation_rate"] = group["would_recommend"].mean()
         by_region = group.groupby("region_code").size().reset_index(name="n")
         region = by_region.sort_values(["n", "region_code"], ascending=[False, True]).iloc[0]
+        r["prior_region_code"] = region["region_code"]
+        if region["region_code"] not in region_means:  # no answers at the last full run
+            r.update(prior_mean=None, fair_score=None, fair_score_low=None,
+                     fair_score_high=None)
+            continue
         prior = region_means[region["region_code"]]
         fair = (PRIOR_WEIGHT * prior + group["overall"].sum()) / (PRIOR_WEIGHT + n)
         sd = math.sqrt(pooled / (PRIOR_WEIGHT + n))
-        r.update(prior_region_code=region["region_code"], prior_mean=prior, fair_score=fair,
+        r.update(prior_mean=prior, fair_score=fair,
                  fair_score_low=max(1.0, fair - 1.645 * sd),
                  fair_score_high=min(5.0, fair + 1.645 * sd))
     invitations = invitations[invitations["kind"] == "end_of_training"]
@@ -202,6 +226,28 @@ def assert_matches(actual: dict[str, Any], wanted: dict[str, Any], where: Any) -
             assert got == pytest.approx(value, rel=1e-9, abs=1e-12), (where, name)
         else:
             assert got == value, (where, name)
+
+
+def assert_every_row_matches(priors: Priors | None = None, where: Any = None) -> None:
+    actual = snapshot()
+    for scope in ScoreScope:
+        wanted = expected(scope.value, priors=priors)
+        assert {key for s, key in actual if s == scope.value} == set(wanted), (where, scope)
+        for key, values in wanted.items():
+            assert_matches(actual[(scope.value, key)], values, (where, scope, key))
+
+
+def computed_at() -> dict[tuple[str, str], dt.datetime]:
+    return {(r.scope.value, r.key): r.computed_dt for r in db.session.scalars(sa.select(Score))}
+
+
+def keys_of(session: Session) -> set[tuple[str, str]]:
+    """The rows an answer to ``session`` is counted in."""
+    action = db.session.get(Action, session.action_id)
+    assert action is not None
+    return {("session", str(session.id)), ("action", str(action.id)),
+            ("course", str(action.course_id)), ("body", str(action.training_body_id)),
+            ("departement", session.departement), ("region", session.region_code)}
 
 
 # --- tests ----------------------------------------------------------------------------
@@ -285,10 +331,12 @@ def test_refresh_starts_with_a_full_computation(world: dict[str, Session]) -> No
 
 def test_incremental_refresh_equals_full_recomputation(world: dict[str, Session]) -> None:
     """Several refreshes in a row (answers dated long ago, found by the id watermark only;
-    follow-ups; invitations created and moved), each checked against pandas; then the
-    last one against a full recomputation, number for number."""
+    follow-ups; invitations created and moved), each checked against pandas with the
+    priors of the last full run; then the last one against a full recomputation with the
+    same priors, number for number."""
     rng = random.Random(7)
     recompute_all()
+    frozen = pandas_priors()
     sessions = list(world.values())
     end = clock.today() - dt.timedelta(days=10)
     sessions.append(place(create_session(end), "49", "52"))
@@ -312,13 +360,10 @@ def test_incremental_refresh_equals_full_recomputation(world: dict[str, Session]
                     invitation.move_to(target)
             db.session.commit()
             refresh()
-        incremental = snapshot()
-        for scope in ScoreScope:
-            wanted = expected(scope.value)
-            assert {key for s, key in incremental if s == scope.value} == set(wanted)
-            for key, values in wanted.items():
-                assert_matches(incremental[(scope.value, key)], values, (round_, scope, key))
-    recompute_all()
+        # The priors stay those of the last full run.
+        assert_every_row_matches(frozen, round_)
+    incremental = snapshot()
+    recompute_all(recompute_priors=False)
     full = snapshot()
     diff = {(w, k): (v, full[w][k]) for w, row in incremental.items() for k, v in row.items()
             if full[w][k] != v}
@@ -342,3 +387,94 @@ def test_daily_job_and_command_rebuild_everything(
     assert result.exit_code == 0, result.output
     assert "Scores recalculés : body 4" in result.output
     assert 999 not in set(db.session.scalars(sa.select(Score.answers_count)))
+
+
+def test_full_recomputation_recomputes_the_priors(world: dict[str, Session]) -> None:
+    """``recompute_all`` stores the regional means and the pooled variance of the answers
+    as they are; ``refresh`` keeps them; the next ``recompute_all`` moves them."""
+    rng = random.Random(3)
+    recompute_all()
+    before = pandas_priors()
+
+    def assert_stored(priors: Priors) -> None:
+        stored = stored_priors()
+        assert stored is not None
+        assert stored[0] == pytest.approx(priors[0], rel=1e-12)
+        assert stored[1] == pytest.approx(priors[1], rel=1e-12)
+        counts = {p.region_code: p.answers_count for p in db.session.scalars(
+            sa.select(ScorePrior))}
+        assert counts == {"52": 45, "53": 30, None: 75}
+
+    assert_stored(before)
+    assert stored_priors() == regional_statistics()
+    assert_every_row_matches()
+    for _ in range(8):
+        answer(world["b1"], rng, marks=(1, 1, 1, 1, 1))
+    db.session.commit()
+    refresh()
+    assert stored_priors() != regional_statistics()
+    assert_every_row_matches(before)
+    recompute_all()
+    after = pandas_priors()
+    assert after[0]["52"] < before[0]["52"]
+    stored = stored_priors()
+    assert stored is not None
+    assert stored[0] == pytest.approx(after[0], rel=1e-12)
+    assert stored[1] == pytest.approx(after[1], rel=1e-12)
+    assert stored == regional_statistics()
+    assert db.session.scalar(sa.select(ScorePrior.answers_count)
+                             .where(ScorePrior.region_code.is_(None))) == 83
+    assert_every_row_matches()
+
+
+def test_refresh_rewrites_only_the_touched_rows(world: dict[str, Session]) -> None:
+    """One new answer rewrites the six rows it is counted in, and nothing else."""
+    rng = random.Random(5)
+    start = clock.now()
+    # Two days later, nothing of the fixture is recent enough to be looked at again.
+    with clock.frozen_at(start + dt.timedelta(days=2)):
+        recompute_all()
+    frozen = pandas_priors()
+    before = snapshot()
+    stamps = computed_at()
+    later = start + dt.timedelta(days=3)
+    with clock.frozen_at(later):
+        answer(world["c1"], rng, marks=(2, 2, 2, 2, 2))
+        db.session.commit()
+        counts = refresh()
+    touched = keys_of(world["c1"])
+    assert counts == {scope.value: 1 for scope in ScoreScope}
+    after = computed_at()
+    assert {k for k, when in after.items() if when == later} == touched
+    assert all(after[k] == stamps[k] for k in after if k not in touched)
+    for key in touched:
+        assert snapshot()[key]["answers_count"] == before[key]["answers_count"] + 1
+        assert snapshot()[key]["fair_score"] < before[key]["fair_score"]
+    assert_every_row_matches(frozen)
+
+
+def test_refresh_picks_up_late_commits(world: dict[str, Session]) -> None:
+    """An answer committed after the run with an id below the watermark (ids are given
+    before the commit) is found by its date."""
+    rng = random.Random(9)
+    start = clock.now()
+    late = db.session.scalars(sa.select(Answer).where(Answer.session_id == world["b1"].id)
+                              .order_by(Answer.id)).first()
+    assert late is not None
+    late_id = late.id
+    db.session.delete(late)
+    db.session.commit()
+    with clock.frozen_at(start + dt.timedelta(days=2)):
+        recompute_all()
+    frozen = pandas_priors()
+    watermark = db.session.scalar(sa.select(sa.func.max(Score.last_answer_id)))
+    assert late_id < watermark
+    session_key = ("session", str(world["b1"].id))
+    assert snapshot()[session_key]["answers_count"] == 1
+    with clock.frozen_at(start + dt.timedelta(days=3)):
+        row = answer(world["b1"], rng, marks=(4, 4, 4, 4, 4))
+        row.id = late_id
+        db.session.commit()
+        refresh()
+    assert snapshot()[session_key]["answers_count"] == 2
+    assert_every_row_matches(frozen)

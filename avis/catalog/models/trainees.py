@@ -44,7 +44,12 @@ class Enrolment(Base):
     """A trainee's place in a session: what invitations are created for."""
 
     __tablename__ = "enrolments"
-    __table_args__ = (sa.UniqueConstraint("trainee_id", "session_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("trainee_id", "session_id"),
+        # An enrolment's session from the index alone: ``scores.aggregate.refresh`` looks
+        # up the session of every invitation changed since its previous run.
+        sa.Index("ix_enrolments_id_session_id", "id", "session_id"),
+    )
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,8 +62,9 @@ class Enrolment(Base):
     #: the import run that first brought this enrolment. Not a foreign key: import runs
     #: are a permanent record, and the check would cost every row of a bulk import.
     import_run_id: Mapped[int | None]
-    #: when the enrolment was first imported
-    created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: when the enrolment was first imported (indexed: ``scores.aggregate.refresh`` looks
+    #: for the enrolments created since its previous run)
+    created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
     #: when an import last changed the trainee's data for this enrolment
     updated_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
