@@ -21,6 +21,13 @@ def test_defaults(tmp_path):
     assert settings["PUBLISH_COMMENTS_UNMODERATED"] is False
 
 
+def test_partner_api_keys(tmp_path):
+    settings = load_settings(tmp_path, environ={"AVIS_API_KEYS": "esd:1234, portail-2:s3:cr"})
+
+    assert settings["API_KEYS"] == {"esd": "1234", "portail-2": "s3:cr"}
+    assert load_settings(tmp_path, environ={})["API_KEYS"] == {}
+
+
 def test_secret_key_is_generated_once_and_kept(tmp_path):
     first = load_settings(tmp_path, environ={})["SECRET_KEY"]
     second = load_settings(tmp_path, environ={})["SECRET_KEY"]
@@ -54,6 +61,10 @@ def test_environment_overrides_instance_file(tmp_path):
         ("AVIS_MIN_SESSION_SIZE", "zero", "AVIS_MIN_SESSION_SIZE"),
         ("AVIS_INVITATION_TTL_DAYS", "0", "at least 1"),
         ("AVIS_PUBLISH_COMMENTS_UNMODERATED", "peut-être", "0 or 1"),
+        ("AVIS_API_KEYS", "esd", "key:secret pairs"),
+        ("AVIS_API_KEYS", "esd:1234,:x", "key:secret pairs"),
+        ("AVIS_API_RATE_LIMIT", "beaucoup", "rate"),
+        ("AVIS_PAGE_CACHE_SECONDS", "-1", "AVIS_PAGE_CACHE_SECONDS"),
     ],
 )
 def test_bad_values_are_refused_at_start(tmp_path, name, value, message):
