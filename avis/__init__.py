@@ -45,15 +45,19 @@ def create_app(
     from avis import errors, security
     from avis.api.views import bp as api_bp
     from avis.mail.webhook import bp as webhook_bp
+    from avis.opendata.views import bp as opendata_bp
     from avis.public import caching
     from avis.public.views import bp as public_bp
     from avis.surveys.views import bp as surveys_bp
+    from avis.widget.views import bp as widget_bp
 
     caching.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(webhook_bp)
+    app.register_blueprint(widget_bp)
+    app.register_blueprint(opendata_bp)
     if app.config["MAIL_BACKEND"] == "file":
         # Development only: the mailbox shows every email, tokens included.
         from avis.mail.dev_views import bp as dev_bp

@@ -36,6 +36,7 @@ def register_commands(app: Flask) -> None:
     from avis.catalog.cli import demo_command, import_group
     from avis.mail.cli import mail_group
     from avis.migrations import db_group
+    from avis.opendata.cli import export_group
     from avis.scheduler.cli import jobs_group, scheduler_command
     from avis.scores.cli import scores_group
 
@@ -46,6 +47,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(scores_group)
     app.cli.add_command(import_group)
     app.cli.add_command(demo_command)
+    app.cli.add_command(export_group)
     app.cli.add_command(serve_command)
 
 

@@ -126,3 +126,7 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     from avis.scores.aggregate import recompute_all
 
     recompute_all()
+    # Likewise the open-data files, which the daily job would write only tomorrow.
+    from avis.opendata.export import export_open_data
+
+    export_open_data()

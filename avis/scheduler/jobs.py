@@ -43,6 +43,14 @@ def index_search() -> dict[str, int]:
     return rebuild_index()
 
 
+def export_open_data() -> dict[str, int]:
+    """Write the open-data files (CSV, XLSX, Parquet and their dictionary) that
+    ``/donnees`` offers, from the reviews published today."""
+    from avis.opendata.export import export_open_data as export
+
+    return export()
+
+
 def prune_job_runs() -> dict[str, int]:
     """Forget job runs older than 30 days: the dispatch alone records 1,440 a day."""
     import sqlalchemy as sa
@@ -85,5 +93,6 @@ JOBS: tuple[Job, ...] = (
     Job("recompute_scores", recompute_scores, DAY),
     Job("index_search", index_search, HOUR),
     Job("prune_job_runs", prune_job_runs, DAY),
+    Job("export_open_data", export_open_data, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

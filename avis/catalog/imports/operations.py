@@ -28,9 +28,7 @@ from avis.catalog.imports.reader import (
     open_trainee_file,
 )
 from avis.catalog.imports.writer import RunState, write_rows
-
-#: Spreadsheets run a cell starting with one of these as a formula.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from avis.spreadsheets import neutralise
 
 
 @dataclass
@@ -212,7 +210,7 @@ class _RejectedRowsReport:
                                       quoting=csv.QUOTE_MINIMAL)
             self._writer.writerow(["ligne", "motif", *self.trainee_file.header])
         for line, cells, reason in sorted(rejected, key=lambda item: item[0]):
-            self._writer.writerow([line, reason, *(_neutralise(c) for c in cells)])
+            self._writer.writerow([line, reason, *(neutralise(c) for c in cells)])
         self.count += len(rejected)
 
     def close(self) -> Path | None:
@@ -227,10 +225,6 @@ class _RejectedRowsReport:
         if self._handle is not None:
             self._handle.close()
         self.partial.unlink(missing_ok=True)
-
-
-def _neutralise(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 __all__ = ["ImportFileError", "ImportSummary", "import_trainees", "rejected_path_for"]

@@ -1,0 +1,1 @@
+"""Open data: the published reviews as downloadable files, and their page."""
