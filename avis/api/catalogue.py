@@ -74,7 +74,7 @@ def split(kind: Kind, identifier: str) -> list[str] | None:
     return parts
 
 
-def _by_numbers(kind: Kind, parts: list[str]) -> list[Any]:
+def by_numbers(kind: Kind, parts: list[str]) -> list[Any]:
     conditions = [Course.numero == parts[0]]
     if kind.parts > 1:
         conditions.append(Action.numero == parts[1])
@@ -91,7 +91,7 @@ def filters(kind: Kind, values: dict[str, Any]) -> list[Any] | None:
         for identifier in values["id"].split(","):
             parts = split(kind, identifier.strip())
             if parts is not None:
-                alternatives.append(sa.and_(*_by_numbers(kind, parts)))
+                alternatives.append(sa.and_(*by_numbers(kind, parts)))
         if not alternatives:
             return None
         conditions.append(sa.or_(*alternatives))

@@ -48,6 +48,23 @@ bp.before_request(auth.authenticate)
 bp.register_error_handler(auth.Unauthorized, auth.unauthorized)
 
 
+class ApiError(Exception):
+    """An error answered as ANOTEA did: status, its name, a French message."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+
+def invalid_identifier() -> ApiError:
+    return ApiError(400, "Bad Request", "Identifiant invalide")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> ResponseReturnValue:
+    return error_response(error.status, error.error, error.message)
+
+
 @bp.errorhandler(ValidationFailed)
 def _invalid(failed: ValidationFailed) -> ResponseReturnValue:
     return error_response(400, "Bad Request", "Erreur de validation", details=failed.details)
@@ -110,10 +127,10 @@ def _review_list(values: dict[str, Any], conditions: list[Any]) -> ResponseRetur
 def review(identifier: str) -> ResponseReturnValue:
     values = params.validate(request.args, params.SINGLE)
     if not identifier.isascii() or not identifier.isdigit() or len(identifier) > 18:
-        return error_response(400, "Bad Request", "Identifiant invalide")
+        raise invalid_identifier()
     found = queries.review(int(identifier))
     if found is None:
-        return error_response(404, "Not Found", "Identifiant inconnu")
+        raise ApiError(404, "Not Found", "Identifiant inconnu")
     document = documents.review(found, Rounding(values["notes_decimales"]))
     return jsonify(params.project(document, values["fields"]))
 
@@ -155,19 +172,17 @@ def _body_documents(found: list[Any], rounding: Rounding) -> list[dict[str, Any]
 
 def _known_body(siret: str) -> Any:
     if not siret.isascii() or not siret.isdigit() or len(siret) != 14:
-        return None, error_response(400, "Bad Request", "Identifiant invalide")
+        raise invalid_identifier()
     body = body_by_siret(siret)
     if body is None or not queries.is_training_body(body.id):
-        return None, error_response(404, "Not Found", "Identifiant inconnu")
-    return body, None
+        raise ApiError(404, "Not Found", "Identifiant inconnu")
+    return body
 
 
 @bp.get("/organismes-formateurs/<siret>")
 def body(siret: str) -> ResponseReturnValue:
     values = params.validate(request.args, params.SINGLE)
-    found, refused = _known_body(siret)
-    if refused is not None:
-        return refused
+    found = _known_body(siret)
     if jsonld.wanted():
         score = scores_of(ScoreScope.body, [found.id]).get(found.id)
         return jsonld.respond(jsonld.organization(found.name, found.siret, score))
@@ -178,9 +193,7 @@ def body(siret: str) -> ResponseReturnValue:
 @bp.get("/organismes-formateurs/<siret>/avis")
 def body_reviews(siret: str) -> ResponseReturnValue:
     values = params.validate(request.args, params.REVIEW_LIST)
-    found, refused = _known_body(siret)
-    if refused is not None:
-        return refused
+    found = _known_body(siret)
     conditions = queries.review_filters(values)
     conditions.append(queries.Answer.training_body_id == found.id)
     return _review_list(values, conditions)
@@ -211,21 +224,19 @@ def _catalogue_routes(kind: catalogue.Kind) -> None:
         return jsonify({kind.plural: [params.project(d, values["fields"]) for d in found],
                         "meta": _pagination(values, total)})
 
-    def _one(identifier: str) -> tuple[Any, ResponseReturnValue | None]:
+    def _one(identifier: str) -> Any:
         parts = catalogue.split(kind, identifier)
         if parts is None:
-            return None, error_response(400, "Bad Request", "Identifiant invalide")
-        conditions = catalogue._by_numbers(kind, parts)
-        _total, rows = catalogue.find(kind, conditions, limit=1, offset=0)
+            raise invalid_identifier()
+        _total, rows = catalogue.find(kind, catalogue.by_numbers(kind, parts), limit=1,
+                                      offset=0)
         if not rows:
-            return None, error_response(404, "Not Found", kind.unknown)
-        return rows[0], None
+            raise ApiError(404, "Not Found", kind.unknown)
+        return rows[0]
 
     def single(identifier: str) -> ResponseReturnValue:
         values = params.validate(request.args, params.SINGLE)
-        row, refused = _one(identifier)
-        if refused is not None:
-            return refused
+        row = _one(identifier)
         if jsonld.wanted():
             score = scores_of(kind.scope, [row[0]]).get(row[0])
             return jsonld.respond(catalogue.json_ld(kind, row, score))
@@ -235,9 +246,7 @@ def _catalogue_routes(kind: catalogue.Kind) -> None:
 
     def its_reviews(identifier: str) -> ResponseReturnValue:
         values = params.validate(request.args, params.REVIEW_LIST)
-        row, refused = _one(identifier)
-        if refused is not None:
-            return refused
+        row = _one(identifier)
         conditions = queries.review_filters(values)
         conditions.append(catalogue.answers_of(kind, row[0]))
         return _review_list(values, conditions)

@@ -55,7 +55,7 @@ def _subject(kind: str, identifier: str) -> Subject | None:
     parts = catalogue.split(found_kind, identifier)
     if parts is None:
         return None
-    _total, rows = catalogue.find(found_kind, catalogue._by_numbers(found_kind, parts),
+    _total, rows = catalogue.find(found_kind, catalogue.by_numbers(found_kind, parts),
                                   limit=1, offset=0)
     if not rows:
         return None
