@@ -128,7 +128,8 @@ def review(identifier: str) -> ResponseReturnValue:
     values = params.validate(request.args, params.SINGLE)
     if not identifier.isascii() or not identifier.isdigit() or len(identifier) > 18:
         raise invalid_identifier()
-    found = queries.review(int(identifier))
+    # Ids are 32-bit integers in the database: a larger number names no review.
+    found = queries.review(int(identifier)) if int(identifier) < 2 ** 31 else None
     if found is None:
         raise ApiError(404, "Not Found", "Identifiant inconnu")
     document = documents.review(found, Rounding(values["notes_decimales"]))
