@@ -12,7 +12,9 @@ avis (`gunicorn --pythonpath benchmarks floor_app:app`), reading FLOOR_DATABASE_
 FLOOR_SECRET_KEY. The benchmark creates and empties the table (`reset_table`).
 
 `GET /page` is the floor of the public pages (benchmarks/scores.py): a small fixed
-template rendered, no database, no form.
+template rendered, no database, no form. `GET /json` is the floor of the public API
+(benchmarks/public_api.py): `jsonify` of a fixed dict shaped and sized as an API v1
+body document (~1.7 KB), no database.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
-from flask import Flask, Response, redirect, render_template
+from flask import Flask, Response, jsonify, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -104,6 +106,36 @@ SMALL_PAGE_CONTEXT = {
               zip(DIMENSIONS, (4.4, 4.1, 4.6, 3.8, 4.2), strict=True)],
 }
 
+#: The shape and size of `/api/v1/organismes-formateurs/<siret>` for a body taught in a
+#: dozen towns (invented values).
+BODY_DOCUMENT = {
+    "id": "75216255247852", "numero": None, "siret": "75216255247852",
+    "raison_sociale": "Centre de formation Saley",
+    "region": ["11", "28", "44", "52", "53", "75", "76", "84", "94"],
+    "lieux_de_formation": [
+        {"adresse": {"code_postal": postcode, "ville": city, "region": region}}
+        for postcode, city, region in (
+            ("14000", "Caen", "28"), ("20200", "Bastia", "94"), ("30000", "Nîmes", "76"),
+            ("49000", "Angers", "52"), ("51100", "Reims", "44"), ("56100", "Lorient", "53"),
+            ("63000", "Clermont-Ferrand", "84"), ("64000", "Pau", "75"),
+            ("66000", "Perpignan", "76"), ("76000", "Rouen", "28"),
+            ("86000", "Poitiers", "75"), ("93200", "Saint-Denis", "11"))],
+    "score": {
+        "nb_avis": 2312,
+        "notes": {"accueil": 4, "contenu_formation": 4, "equipe_formateurs": 5,
+                  "moyen_materiel": 4, "accompagnement": 4, "global": 4},
+        "aggregation": {"global": {"max": 5, "min": 3}},
+        "note_ajustee": {"valeur": 4.36, "intervalle_90": {"min": 4.34, "max": 4.37},
+                         "moyenne_regionale": 3.87, "poids_a_priori": 5},
+        "repartition": {name: {"1": 0, "2": 1, "3": 192, "4": 1295, "5": 825}
+                        for name in ("accueil", "contenu_formation", "equipe_formateurs",
+                                     "moyen_materiel", "accompagnement")},
+        "taux_de_reponse": 0.6352, "taux_satisfaction": 0.9589,
+        "taux_recommandation": 0.8183,
+        "insertion": {"nb_reponses": 211, "taux_en_emploi": 0.5498},
+    },
+}
+
 
 def create_app(database_url: str | None = None, secret_key: str | None = None) -> Flask:
     app = Flask(__name__)
@@ -133,6 +165,10 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     @app.get("/page")
     def page() -> ResponseReturnValue:
         return render_template("page.html", **SMALL_PAGE_CONTEXT)
+
+    @app.get("/json")
+    def json_document() -> ResponseReturnValue:
+        return jsonify(BODY_DOCUMENT)
 
     @app.get("/merci")
     def thanks() -> ResponseReturnValue:
