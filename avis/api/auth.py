@@ -75,11 +75,19 @@ def _client() -> str:
 api_limit = limiter.shared_limit(_limit, scope="api", key_func=_client)
 
 
+#: Answers that depend on who asks: never kept in the cache.
+PERSONAL_ENDPOINTS = frozenset({"api.ping_authenticated"})
+
+
 def init_app(app: Flask) -> None:
-    """Count every API view against the client's budget (after ``security.init_app``)."""
+    """Count every API view against the client's budget (after ``security.init_app``),
+    and keep their answers in the page cache."""
+    from avis.public.caching import cached_api
+
     for endpoint, view in list(app.view_functions.items()):
         if endpoint.startswith("api."):
-            app.view_functions[endpoint] = api_limit(view)
+            kept = view if endpoint in PERSONAL_ENDPOINTS else cached_api(view)
+            app.view_functions[endpoint] = api_limit(kept)
 
 
 def unauthorized(error: Unauthorized) -> Response:

@@ -35,8 +35,11 @@ def _code_list_has(column: Any, value: str, *, prefix: bool) -> Any:
 
 def review_filters(values: dict[str, Any]) -> list[Any]:
     conditions: list[Any] = [from_public_session()]
-    if values.get("organisme_formateur"):
-        conditions.append(TrainingBody.siret.startswith(values["organisme_formateur"]))
+    siret = values.get("organisme_formateur")
+    if siret:
+        # A whole SIRET by equality (its unique index); a SIREN as a prefix.
+        conditions.append(TrainingBody.siret == siret if len(siret) == 14
+                          else TrainingBody.siret.startswith(siret))
     if values.get("lieu_de_formation"):
         conditions.append(Session.postcode == values["lieu_de_formation"])
     if values.get("certif_info"):

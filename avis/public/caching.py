@@ -47,3 +47,25 @@ def _cacheable(result: Any) -> bool:
 
 def cached_page(view: F) -> F:
     return cache.cached(make_cache_key=_key, unless=_skip, response_filter=_cacheable)(view)
+
+
+def _api_key(*_args: Any, **_view_args: Any) -> str:
+    # JSON or JSON-LD: the same URL answers both.
+    wanted = request.accept_mimetypes.best_match(["application/json", "application/ld+json"])
+    return f"api:{wanted}:{request.full_path}"
+
+
+def _api_skip() -> bool:
+    return not current_app.config["PAGE_CACHE_SECONDS"]
+
+
+def _api_cacheable(result: Any) -> bool:
+    """Only successful answers; errors are raised, never returned."""
+    return getattr(result, "status_code", None) == 200
+
+
+def cached_api(view: F) -> F:
+    """An API answer kept ``PAGE_CACHE_SECONDS`` per URL and media type: the same for
+    every client (rate limits are counted before, ETags computed after)."""
+    return cache.cached(make_cache_key=_api_key, unless=_api_skip,
+                        response_filter=_api_cacheable)(view)

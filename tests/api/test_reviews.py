@@ -178,3 +178,31 @@ def test_etag_cors_and_conditional_get(client: FlaskClient, three: dict) -> None
     again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     assert again.data == b""
+
+
+def test_answers_are_kept_a_while_per_url_and_media_type(
+        database_url: str, tmp_path, three: dict) -> None:
+    from avis import create_app
+    from avis.db import db
+    from avis.public.caching import cache
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x",
+                      "PAGE_CACHE_SECONDS": 60}, instance_path=tmp_path)
+    client = app.test_client()
+    url = f"/api/v1/avis?organisme_formateur={three['body'].siret}"
+    first = client.get(url).get_json()
+    assert first["meta"]["pagination"]["total_items"] == 3
+    add_answer(three["offer"], (4, 4, 4, 4, 4))
+    publish()
+    again = client.get(url)
+    assert again.get_json() == first
+    assert "ETag" in again.headers
+    assert client.get(url, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
+    # Errors are never kept.
+    assert client.get("/api/v1/avis/987654321").status_code == 404
+    with app.app_context():
+        assert not [k for k in cache.cache._cache if "987654321" in k]
+        cache.clear()
+    assert client.get(url).get_json()["meta"]["pagination"]["total_items"] == 4
+    with app.app_context():
+        db.engine.dispose()
