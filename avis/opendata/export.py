@@ -26,6 +26,7 @@ rest continues in a sheet "avis 2", and so on.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
 import errno
@@ -450,7 +451,7 @@ def _for_xlsx(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-class _Output:
+class _Output(abc.ABC):
     """A file written under a temporary name in its folder, renamed by ``commit``."""
 
     format = ""
@@ -466,13 +467,14 @@ class _Output:
         self.committed = False
         self.open()
 
-    def open(self) -> None:
-        pass
+    def open(self) -> None:  # noqa: B027 (an optional hook, empty by default)
+        """Start the temporary file (formats that need to)."""
 
+    @abc.abstractmethod
     def write(self, table: pa.Table) -> None:
-        raise NotImplementedError
+        """Append one table of rows (each format its own way)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook, empty by default)
         """Finish the temporary file."""
 
     def commit(self) -> None:
@@ -481,7 +483,7 @@ class _Output:
         os.replace(self.temporary, self.path)
         self.committed = True
 
-    def abandon(self) -> None:
+    def abandon(self) -> None:  # noqa: B027 (an optional hook, empty by default)
         """Release what ``close`` would have, when the export failed before it."""
 
     def discard(self) -> None:
@@ -582,6 +584,9 @@ class _XlsxOutput(_Output):
 
 class _DictionaryOutput(_Output):
     format = "csv"
+
+    def write(self, table: pa.Table) -> None:
+        """The dictionary describes the columns: the rows are not its business."""
 
     def close(self) -> None:
         self.temporary.write_bytes(dictionary_csv(current_app.config["MIN_SESSION_SIZE"]))
