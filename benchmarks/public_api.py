@@ -84,7 +84,15 @@ from scores import (
     reusable,
     step,
 )
-from survey_load import BENCHMARKS, HOST, ServerOptions, StepFailed, gunicorn, percentile
+from survey_load import (
+    BENCHMARKS,
+    HOST,
+    ServerOptions,
+    StepFailed,
+    gunicorn,
+    percentile,
+    print_targets,
+)
 
 BODIES = 20_000
 ANSWERS = 1_000_000
@@ -370,14 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = verdicts(*rates)
-    print(f"\n{'measure':<24} {'value':<46} {'target':<10} verdict")
-    for label, value, ok, target in rows:
-        verdict = "" if ok is None else ("PASS" if ok else "MISS")
-        print(f"{label:<24} {value:<46} {target:<10} {verdict}")
+    status = print_targets(rows)
     if not quiet:
         print("(pytest was running during the load: the figures are skewed)")
     print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    return 0 if all(ok is not False for _l, _v, ok, _t in rows) else 1
+    return status
 
 
 if __name__ == "__main__":

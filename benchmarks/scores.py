@@ -103,6 +103,7 @@ from survey_load import (
     StepFailed,
     gunicorn,
     percentile,
+    print_targets,
 )
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/avis_bench"
@@ -911,11 +912,7 @@ def run(args: argparse.Namespace) -> int:
                 ratio = rate.rps / floor.rps if floor.rps else 0.0
                 rows.append((f"{rate.label} / floor", f"{ratio:.0%}",
                              ratio >= MIN_FLOOR_RATIO, f">= {MIN_FLOOR_RATIO:.0%}"))
-    print(f"\n{'measure':<26} {'value':<48} {'target':<10} verdict")
-    for label, value, ok, target in rows:
-        verdict = "" if ok is None else ("PASS" if ok else "MISS")
-        print(f"{label:<26} {value:<48} {target:<10} {verdict}")
-    return 0 if all(ok is not False for _l, _v, ok, _t in rows) else 1
+    return print_targets(rows)
 
 
 if __name__ == "__main__":

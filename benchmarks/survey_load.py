@@ -712,10 +712,18 @@ def run(args: argparse.Namespace, options: ServerOptions, base_env: dict[str, st
         ("machine", f"{monitor.machine_busy:.0%} busy during the load, "
          f"{os.cpu_count()} CPUs", None, ""),
     ]
-    print(f"\n{'measure':<24} {'value':<46} {'target':<12} verdict")
+    return print_targets(rows)
+
+
+def print_targets(rows: list[tuple[str, str, bool | None, str]]) -> int:
+    """The table of (measure, value, passed or None, target) rows; the exit status:
+    0 when no target missed, 1 otherwise. Shared by the benchmarks."""
+    width = max(len(label) for label, *_ in rows) + 2
+    values = max(len(value) for _l, value, *_ in rows) + 2
+    print(f"\n{'measure':<{width}} {'value':<{values}} {'target':<12} verdict")
     for label, value, ok, target in rows:
         verdict = "" if ok is None else ("PASS" if ok else "MISS")
-        print(f"{label:<24} {value:<46} {target:<12} {verdict}")
+        print(f"{label:<{width}} {value:<{values}} {target:<12} {verdict}")
     return 0 if all(ok is not False for _l, _v, ok, _t in rows) else 1
 
 
