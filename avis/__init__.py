@@ -43,7 +43,12 @@ def create_app(
     logs.install()
 
     from avis import errors, security
+    from avis.accounts import sessions as account_sessions
+    from avis.accounts.admin_views import bp as accounts_admin_bp
+    from avis.accounts.views import bp as accounts_bp
+    from avis.admin.views import bp as admin_bp
     from avis.api.views import bp as api_bp
+    from avis.audit.views import bp as audit_bp
     from avis.mail.webhook import bp as webhook_bp
     from avis.opendata.views import bp as opendata_bp
     from avis.public import caching
@@ -58,6 +63,14 @@ def create_app(
     app.register_blueprint(webhook_bp)
     app.register_blueprint(widget_bp)
     app.register_blueprint(opendata_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(accounts_admin_bp)
+    app.register_blueprint(audit_bp)
+    account_sessions.init_app(app)
+    from avis import admin
+
+    admin.init_app(app)
     if app.config["MAIL_BACKEND"] == "file":
         # Development only: the mailbox shows every email, tokens included.
         from avis.mail.dev_views import bp as dev_bp

@@ -33,6 +33,7 @@ def main() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from avis.accounts.cli import users_group
     from avis.catalog.cli import demo_command, import_group
     from avis.mail.cli import mail_group
     from avis.migrations import db_group
@@ -48,6 +49,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_group)
     app.cli.add_command(demo_command)
     app.cli.add_command(export_group)
+    app.cli.add_command(users_group)
     app.cli.add_command(serve_command)
 
 

@@ -104,6 +104,18 @@ def _api_keys(raw: str) -> dict[str, str]:
     return keys
 
 
+ROLES = ("admin", "moderator", "region", "organisation")
+
+
+def _roles(raw: str) -> tuple[str, ...]:
+    """Account roles, comma-separated (``admin,moderator``); empty for none."""
+    values = tuple(item.strip() for item in raw.split(",") if item.strip())
+    unknown = [v for v in values if v not in ROLES]
+    if unknown:
+        raise ValueError(f"unknown role(s) {', '.join(unknown)}; roles are {', '.join(ROLES)}")
+    return values
+
+
 @dataclass(frozen=True)
 class Setting:
     #: name without the ``AVIS_`` prefix, as stored in ``app.config``
@@ -143,6 +155,25 @@ SETTINGS: tuple[Setting, ...] = (
     # Seconds a rendered public page is kept in each worker's memory (0: never).
     Setting("PAGE_CACHE_SECONDS", _positive_int, 60),
     Setting("IMPORT_CHUNK_SIZE", _strictly_positive_int, 5_000),
+    # Back office: sign-in sessions end after this long without a request, and at the
+    # latest this long after signing in.
+    Setting("SESSION_IDLE_MINUTES", _strictly_positive_int, 30),
+    Setting("SESSION_MAX_HOURS", _strictly_positive_int, 12),
+    # Roles that must use a second factor (TOTP); everyone else may.
+    Setting("REQUIRE_TOTP_ROLES", _roles, ("admin",)),
+    # Sign-in attempts per client address; an account is locked after LOGIN_MAX_FAILURES
+    # failures in a row, for LOGIN_LOCK_MINUTES.
+    Setting("LOGIN_RATE_LIMIT", _rate_limit, "20 per minute;200 per hour"),
+    Setting("LOGIN_MAX_FAILURES", _strictly_positive_int, 10),
+    Setting("LOGIN_LOCK_MINUTES", _strictly_positive_int, 15),
+    # argon2id parameters (RFC 9106's second recommendation); changing them rehashes each
+    # password at its owner's next sign-in.
+    Setting("ARGON2_TIME_COST", _strictly_positive_int, 3),
+    Setting("ARGON2_MEMORY_KIB", _strictly_positive_int, 65_536),
+    Setting("ARGON2_PARALLELISM", _strictly_positive_int, 4),
+    # Email an activation link to every training body with a published review and no
+    # account (once, with one reminder after 7 days).
+    Setting("BODY_ACCOUNT_INVITATIONS", _flag, True),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

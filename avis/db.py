@@ -97,6 +97,16 @@ def among(column: sa.ColumnElement[int], ids: list[int]) -> sa.ColumnElement[boo
     return column.in_(ids)
 
 
+def funders_overlap(column: sa.ColumnElement[Any], codes: tuple[int, ...] | list[int]
+                    ) -> sa.ColumnElement[bool]:
+    """Whether the JSON list of funder codes in ``column`` holds any of ``codes``."""
+    codes = [int(code) for code in codes]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sa.or_(*(column.op("@>")(sa.func.to_jsonb(code)) for code in codes))
+    items = sa.func.json_each(column).table_valued("value")
+    return sa.exists(sa.select(1).select_from(items).where(items.c.value.in_(codes)))
+
+
 def insert_skipping_conflicts(table: sa.Table) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` for the session's database (PostgreSQL or
     SQLite): rows that would break a unique key are skipped, in one statement."""

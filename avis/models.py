@@ -1,5 +1,14 @@
 """Every model of every feature, so that Alembic and tests see the whole schema."""
 
+from avis.accounts.models import (
+    Account,
+    AccountMessage,
+    AccountSession,
+    AccountToken,
+    RecoveryCode,
+    Role,
+)
+from avis.audit.models import AuditEvent
 from avis.catalog.imports.models import ImportRun, ImportStatus
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
@@ -25,9 +34,14 @@ from avis.surveys.models.invitations import (
 )
 
 __all__ = [
+    "Account",
+    "AccountMessage",
+    "AccountSession",
+    "AccountToken",
     "Action",
     "Answer",
     "AnswerReceipt",
+    "AuditEvent",
     "Base",
     "CommentStatus",
     "Course",
@@ -43,7 +57,9 @@ __all__ = [
     "MessageStatus",
     "OutboxMessage",
     "ProviderEvent",
+    "RecoveryCode",
     "Reply",
+    "Role",
     "Score",
     "ScorePart",
     "ScorePrior",

@@ -10,6 +10,10 @@ spreadsheets' own mark for "this is text".
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
 #: Spreadsheets run a cell starting with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -22,4 +26,17 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-__all__ = ["FORMULA_STARTS", "FORMULA_START_PATTERN", "neutralise"]
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV document as French spreadsheets open it: UTF-8 with BOM, ``;``, CRLF; text
+    cells neutralised, empty cells for None."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([neutralise(str(cell)) for cell in header])
+    for row in rows:
+        writer.writerow(["" if cell is None else
+                         neutralise(cell) if isinstance(cell, str) else cell for cell in row])
+    return buffer.getvalue()
+
+
+__all__ = ["FORMULA_STARTS", "FORMULA_START_PATTERN", "csv_text", "neutralise"]

@@ -95,6 +95,7 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
 
     if if_empty and db.session.scalar(sa.select(sa.func.count()).select_from(TrainingBody)):
         click.echo("Données déjà présentes : démo non chargée.")
+        _echo_demo_logins()
         return
     frame = demo_rows(trainees=trainees, seed=seed, today=clock.today())
     with tempfile.TemporaryDirectory(prefix="avis-demo-") as folder:
@@ -130,3 +131,18 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     from avis.opendata.export import export_open_data
 
     export_open_data()
+    # One account per role, and contact addresses for the bodies (the daily job then
+    # invites those with published reviews to their space).
+    from avis.accounts.demo import create_demo_accounts
+
+    create_demo_accounts()
+    db.session.commit()
+    _echo_demo_logins()
+
+
+def _echo_demo_logins() -> None:
+    from avis.accounts.demo import login_lines
+
+    config = current_app.config
+    for line in login_lines(config["BASE_URL"], config["REQUIRE_TOTP_ROLES"]):
+        click.echo(line)

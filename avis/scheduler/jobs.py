@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from avis.accounts import jobs as account_jobs
 from avis.surveys import jobs as survey_jobs
 
 HOUR = dt.timedelta(hours=1)
@@ -89,10 +90,14 @@ JOBS: tuple[Job, ...] = (
     Job("create_follow_ups", survey_jobs.create_follow_up_invitations, HOUR),
     Job("queue_reminders", survey_jobs.queue_reminders, HOUR),
     Job("dispatch_outbox", dispatch_outbox, MINUTE),
+    Job("dispatch_account_mail", account_jobs.dispatch_account_mail, MINUTE),
     Job("aggregate_scores", aggregate_scores, HOUR),
     Job("recompute_scores", recompute_scores, DAY),
     Job("index_search", index_search, HOUR),
     Job("prune_job_runs", prune_job_runs, DAY),
     Job("export_open_data", export_open_data, DAY),
+    # After the scores and the day's moderation: bodies with a first published review.
+    Job("invite_training_bodies", account_jobs.invite_training_bodies, DAY),
+    Job("prune_account_sessions", account_jobs.prune_account_sessions, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -31,8 +31,9 @@ class Content:
 class Recipient:
     #: outbox message id: what the dispatcher records the outcome against
     message_id: int
-    #: opaque invitation id, given to the provider as the only custom argument
-    invitation_id: int
+    #: opaque invitation id, given to the provider as the only custom argument; None for
+    #: an email that is not about an invitation (account mail)
+    invitation_id: int | None
     #: the address; never logged
     email: str
     #: display name, CR/LF already removed

@@ -154,9 +154,10 @@ class SendGridBackend:
             personalization: dict[str, Any] = {
                 "to": [to],
                 "subject": recipient.subject,
-                # the opaque id only: SendGrid keeps custom args in its events for good
-                "custom_args": {"invitation": str(recipient.invitation_id)},
             }
+            if recipient.invitation_id is not None:
+                # the opaque id only: SendGrid keeps custom args in its events for good
+                personalization["custom_args"] = {"invitation": str(recipient.invitation_id)}
             if recipient.substitutions:
                 personalization["substitutions"] = dict(recipient.substitutions)
             if recipient.headers:

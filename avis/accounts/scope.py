@@ -1,0 +1,161 @@
+"""The one filter of scoped data: what an account may see.
+
+Every back-office query of training bodies, sessions, answers, accounts or journal
+events goes through ``Scope.where(Model)`` (or ``scoped``/``get_or_404``, built on
+it). A model this module does not know raises: a new kind of scoped data must be given
+its rule here, in one place, before any view can read it.
+
+- admin: everything;
+- moderator: its région, or every région when it has none;
+- region: its région, and only the sessions of its funders when it has some;
+- organisation: the establishments of its SIREN, or its one SIRET.
+A région's training bodies are those teaching, or holding the contract of, a session
+held in that région.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+
+from avis.accounts.models import Account, Role
+from avis.audit.models import AuditEvent
+from avis.catalog.models.courses import Action
+from avis.catalog.models.sessions import Session
+from avis.catalog.models.training_bodies import TrainingBody
+from avis.db import db, funders_overlap
+from avis.surveys.models.answers import Answer, Reply
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: Role
+    account_id: int
+    region_code: str | None = None
+    funder_codes: tuple[int, ...] = ()
+    siren: str | None = None
+    siret: str | None = None
+
+    @classmethod
+    def of(cls, account: Account) -> Scope:
+        return cls(role=Role(account.role), account_id=account.id,
+                   region_code=account.region_code,
+                   funder_codes=tuple(account.funder_codes or ()),
+                   siren=account.siren, siret=account.siret)
+
+    @property
+    def is_national(self) -> bool:
+        """Sees every région's data."""
+        return self.role == Role.admin or (self.role == Role.moderator
+                                           and self.region_code is None)
+
+    def where(self, model: type[Any]) -> sa.ColumnElement[bool]:
+        """The condition rows of ``model`` must meet to be seen with this scope."""
+        rule = _RULES.get(model)
+        if rule is None:
+            raise TypeError(f"no scope rule for {model.__name__}: add one to avis.accounts.scope")
+        return rule(self)
+
+    # --- rules, one per model -------------------------------------------------------
+
+    def _bodies(self) -> sa.ColumnElement[bool]:
+        if self.is_national:
+            return sa.true()
+        if self.role == Role.organisation:
+            return _own_establishments(self)
+        teaching = sa.or_(Action.training_body_id == TrainingBody.id,
+                          Action.responsible_body_id == TrainingBody.id)
+        return sa.exists(sa.select(Action.id).join(Session, Session.action_id == Action.id)
+                         .where(teaching, self._sessions()))
+
+    def _sessions(self) -> sa.ColumnElement[bool]:
+        if self.is_national:
+            return sa.true()
+        if self.role == Role.organisation:
+            own_actions = (sa.select(Action.id)
+                           .join(TrainingBody, TrainingBody.id == Action.training_body_id)
+                           .where(_own_establishments(self)))
+            return Session.action_id.in_(own_actions)
+        condition = Session.region_code == self.region_code
+        if self.role == Role.region and self.funder_codes:
+            condition = sa.and_(condition, funders_overlap(Session.funders, self.funder_codes))
+        return condition
+
+    def _answers(self) -> sa.ColumnElement[bool]:
+        if self.is_national:
+            return sa.true()
+        if self.role == Role.organisation:
+            return Answer.training_body_id.in_(
+                sa.select(TrainingBody.id).where(_own_establishments(self)))
+        return Answer.session_id.in_(sa.select(Session.id).where(self._sessions()))
+
+    def _replies(self) -> sa.ColumnElement[bool]:
+        return Reply.answer_id.in_(sa.select(Answer.id).where(self._answers()))
+
+    def _accounts(self) -> sa.ColumnElement[bool]:
+        if self.role == Role.admin:
+            return sa.true()
+        if self.role == Role.organisation:
+            # Colleagues of the same body (a SIREN account sees its establishments' too).
+            if self.siren:
+                return sa.or_(Account.siren == self.siren,
+                              sa.func.substr(Account.siret, 1, 9) == self.siren)
+            return Account.siret == self.siret
+        return Account.id == self.account_id
+
+    def _journal(self) -> sa.ColumnElement[bool]:
+        return sa.true() if self.role == Role.admin else sa.false()
+
+
+def _own_establishments(scope: Scope) -> sa.ColumnElement[bool]:
+    if scope.siren:
+        return TrainingBody.siren == scope.siren
+    return TrainingBody.siret == scope.siret
+
+
+_RULES = {
+    TrainingBody: Scope._bodies,
+    Session: Scope._sessions,
+    Answer: Scope._answers,
+    Reply: Scope._replies,
+    Account: Scope._accounts,
+    AuditEvent: Scope._journal,
+}
+
+
+def current_scope() -> Scope:
+    """The scope of the signed-in account (the back office's views only run signed in)."""
+    from avis.accounts.sessions import signed_in_account
+
+    account = signed_in_account()
+    if account is None:
+        raise RuntimeError("no signed-in account: scoped data read outside the back office")
+    return Scope.of(account)
+
+
+def scoped(model: type[T], *columns: Any) -> sa.Select[Any]:
+    """``SELECT model (or columns) … WHERE <scope>``; add filters, order and limits."""
+    return sa.select(*(columns or (model,))).where(current_scope().where(model))
+
+
+def get_or_404(model: type[T], *conditions: sa.ColumnElement[bool]) -> T:
+    """The one row of ``model`` meeting ``conditions`` within the scope; 404 otherwise, be
+    it unknown or someone else's (the answer must not tell which)."""
+    found = db.session.scalars(scoped(model).where(*conditions).limit(2)).all()
+    if len(found) != 1:
+        abort(404)
+    return found[0]
+
+
+def visible(model: type[Any], ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` (primary keys of ``model``) the scope lets one see."""
+    if not ids:
+        return set()
+    key = sa.inspect(model).primary_key[0]
+    return set(db.session.scalars(scoped(model, key).where(key.in_(list(ids)))))
