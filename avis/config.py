@@ -202,6 +202,9 @@ def load_settings(
     values["DATABASE_URL"] = _database_url(values["DATABASE_URL"], instance_path)
     if not values["SECRET_KEY"]:
         values["SECRET_KEY"] = _instance_secret_key(instance_path)
+    if values["ARGON2_MEMORY_KIB"] < 8 * values["ARGON2_PARALLELISM"]:
+        raise ConfigError("AVIS_ARGON2_MEMORY_KIB must be at least 8 × AVIS_ARGON2_PARALLELISM "
+                          "(argon2's minimum)")
     if values["MAIL_BACKEND"] == "sendgrid" and not values["SENDGRID_API_KEY"]:
         raise ConfigError("AVIS_SENDGRID_API_KEY is required when AVIS_MAIL_BACKEND=sendgrid")
     return values

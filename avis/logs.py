@@ -1,6 +1,6 @@
-"""Logging that keeps survey tokens out of access logs.
+"""Logging that keeps tokens out of access logs.
 
-The survey and unsubscribe URLs carry the token, a credential: the development
+The survey, unsubscribe and account links carry a token, a credential: the development
 server (werkzeug) and gunicorn would write it in every access-log line.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import re
 
-#: A token in a path of ours: ``/q/<token>``, ``/unsubscribe/<token>``.
-_TOKEN_IN_PATH = re.compile(r"(/(?:q|unsubscribe)/)[A-Za-z0-9_\-]{16,}")
+#: A token in a path of ours: ``/q/<token>``, ``/unsubscribe/<token>``,
+#: ``/login/lien/<token>`` (account activation and password reset).
+_TOKEN_IN_PATH = re.compile(r"(/(?:q|unsubscribe|login/lien)/)[A-Za-z0-9_\-]{16,}")
 #: The loggers that write request lines.
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 

@@ -28,6 +28,7 @@ pytest_plugins = [
     "tests.surveys.fixtures",
     # After the fixtures it builds on: a module imported first cannot be rewritten.
     "tests.public.fixtures",
+    "tests.admin.fixtures",
 ]
 
 

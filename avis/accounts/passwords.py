@@ -77,9 +77,22 @@ def problems(password: str, *, email: str | None = None) -> list[str]:
         return ["too_short"]
     if len(password) > MAX_LENGTH:
         return ["too_long"]
-    if is_common(password) or _strength(password, email) < MIN_STRENGTH:
+    if is_common(password) or _is_the_address(password, email) \
+            or _strength(password, email) < MIN_STRENGTH:
         return ["too_common"]
     return []
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _is_the_address(password: str, email: str | None) -> bool:
+    """Mostly the address's name part, give or take punctuation: the first thing tried."""
+    if not email:
+        return False
+    local, letters = _letters(email.partition("@")[0]), _letters(password)
+    return len(local) >= 4 and local in letters and 2 * len(local) >= len(letters)
 
 
 def is_common(password: str) -> bool:

@@ -6,7 +6,6 @@ Pages here are reached without a session. They all answer ``Cache-Control: no-st
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from flask import (
     Blueprint,
@@ -88,7 +87,7 @@ def _after_password(account: Account, password: str) -> ResponseReturnValue:
     if account.has_totp or operations.totp_required(account):
         # The password was right; the session opens after the second factor.
         session.pop(_SETUP_SECRET, None)
-        session[_PENDING] = {"account": account.id, "at": time.time(),
+        session[_PENDING] = {"account": account.id, "at": clock.now().timestamp(),
                              "next": safe_next(request.args.get("next"))}
         db.session.commit()
         if account.has_totp:
@@ -106,7 +105,7 @@ def _signed_in(account: Account, method: str, target: str | None) -> ResponseRet
 def _pending_account() -> Account | None:
     """The account whose password was just checked, if that was recent."""
     pending = session.get(_PENDING)
-    if not isinstance(pending, dict) or time.time() - float(pending.get("at", 0)) \
+    if not isinstance(pending, dict) or clock.now().timestamp() - float(pending.get("at", 0)) \
             > PENDING_LIFETIME.total_seconds():
         return None
     account = db.session.get(Account, pending.get("account"))

@@ -21,6 +21,24 @@ def test_defaults(tmp_path):
     assert settings["PUBLISH_COMMENTS_UNMODERATED"] is False
 
 
+def test_back_office_settings(tmp_path):
+    defaults = load_settings(tmp_path, environ={})
+    chosen = load_settings(tmp_path, environ={
+        "AVIS_REQUIRE_TOTP_ROLES": "admin, moderator", "AVIS_SESSION_IDLE_MINUTES": "15",
+        "AVIS_SESSION_MAX_HOURS": "8", "AVIS_BODY_ACCOUNT_INVITATIONS": "0"})
+    nobody = load_settings(tmp_path, environ={"AVIS_REQUIRE_TOTP_ROLES": ""})
+
+    assert defaults["REQUIRE_TOTP_ROLES"] == ("admin",)
+    assert (defaults["SESSION_IDLE_MINUTES"], defaults["SESSION_MAX_HOURS"]) == (30, 12)
+    assert (defaults["ARGON2_TIME_COST"], defaults["ARGON2_MEMORY_KIB"],
+            defaults["ARGON2_PARALLELISM"]) == (3, 65536, 4)
+    assert defaults["BODY_ACCOUNT_INVITATIONS"] is True
+    assert chosen["REQUIRE_TOTP_ROLES"] == ("admin", "moderator")
+    assert (chosen["SESSION_IDLE_MINUTES"], chosen["SESSION_MAX_HOURS"]) == (15, 8)
+    assert chosen["BODY_ACCOUNT_INVITATIONS"] is False
+    assert nobody["REQUIRE_TOTP_ROLES"] == ()
+
+
 def test_partner_api_keys(tmp_path):
     settings = load_settings(tmp_path, environ={"AVIS_API_KEYS": "esd:1234, portail-2:s3:cr"})
 
@@ -65,6 +83,12 @@ def test_environment_overrides_instance_file(tmp_path):
         ("AVIS_API_KEYS", "esd:1234,:x", "key:secret pairs"),
         ("AVIS_API_RATE_LIMIT", "beaucoup", "rate"),
         ("AVIS_PAGE_CACHE_SECONDS", "-1", "AVIS_PAGE_CACHE_SECONDS"),
+        ("AVIS_REQUIRE_TOTP_ROLES", "admin,root", "unknown role(s) root"),
+        ("AVIS_LOGIN_RATE_LIMIT", "souvent", "rate"),
+        ("AVIS_LOGIN_MAX_FAILURES", "0", "at least 1"),
+        ("AVIS_SESSION_IDLE_MINUTES", "0", "at least 1"),
+        ("AVIS_ARGON2_MEMORY_KIB", "16", "8 × AVIS_ARGON2_PARALLELISM"),
+        ("AVIS_BODY_ACCOUNT_INVITATIONS", "oui", "0 or 1"),
     ],
 )
 def test_bad_values_are_refused_at_start(tmp_path, name, value, message):
