@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from avis.accounts import operations, sessions
+from avis.accounts import operations, sessions, totp
 from avis.accounts.access import EVERYONE, allow
 from avis.accounts.forms import (
     ERRORS,
@@ -17,11 +17,9 @@ from avis.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
     PasswordConfirmForm,
-    TotpSetupForm,
 )
 from avis.accounts.models import Account, Role
 from avis.accounts.scope import get_or_404, scoped
-from avis.accounts.totp import qr_data_uri, spaced
 from avis.admin import admin_blueprint
 from avis.catalog.geo import REGION_NAMES
 from avis.db import db
@@ -29,7 +27,6 @@ from avis.db import db
 bp = admin_blueprint("accounts_admin", __name__, template_folder="templates")
 
 PAGE_SIZE = 50
-_SETUP_SECRET = "totp_setup_secret"
 
 
 @bp.context_processor
@@ -92,22 +89,12 @@ def totp_setup() -> ResponseReturnValue:
     account = _me().account
     if account.has_totp:
         return redirect(url_for("accounts_admin.my_account"))
-    secret = session.get(_SETUP_SECRET) or operations.new_totp_secret()
-    session[_SETUP_SECRET] = secret
-    form = TotpSetupForm()
-    failed = False
-    if form.validate_on_submit():
-        codes = operations.enable_totp(account, secret, form.code.data)
-        if codes is not None:
-            db.session.commit()
-            session.pop(_SETUP_SECRET, None)
-            return render_template("accounts/recovery_codes.html", codes=codes,
-                                   next_url=url_for("accounts_admin.my_account"))
-        failed = True
-    return render_template("accounts/totp_setup.html", form=form, failed=failed,
-                           secret=spaced(secret), required=False,
-                           qr=qr_data_uri(operations.totp_uri(account, secret))), \
-        422 if (failed or form.errors) else 200
+    step = totp.setup_step(account)
+    if step.codes is not None:
+        db.session.commit()
+        return render_template("accounts/recovery_codes.html", codes=step.codes,
+                               next_url=url_for("accounts_admin.my_account"))
+    return totp.setup_page(account, step, required=False)
 
 
 @bp.post("/compte/double-authentification/desactiver")

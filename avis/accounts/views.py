@@ -20,7 +20,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from avis import clock
-from avis.accounts import operations, sessions
+from avis.accounts import operations, sessions, totp
 from avis.accounts.access import safe_next
 from avis.accounts.forms import (
     ERRORS,
@@ -29,10 +29,8 @@ from avis.accounts.forms import (
     ConfirmForm,
     ForgotForm,
     LoginForm,
-    TotpSetupForm,
 )
 from avis.accounts.models import Account, AccountStatus
-from avis.accounts.totp import qr_data_uri, spaced
 from avis.db import db
 from avis.security import limiter
 
@@ -42,7 +40,6 @@ bp = Blueprint("accounts", __name__, template_folder="templates")
 PENDING_LIFETIME = dt.timedelta(minutes=5)
 _PENDING = "pending_sign_in"
 _TOKEN = "account_link"
-_SETUP_SECRET = "totp_setup_secret"
 
 
 def _login_rate_limit() -> str:
@@ -86,7 +83,7 @@ def _after_password(account: Account, password: str) -> ResponseReturnValue:
     operations.rehash_if_needed(account, password)
     if account.has_totp or operations.totp_required(account):
         # The password was right; the session opens after the second factor.
-        session.pop(_SETUP_SECRET, None)
+        totp.forget_setup()
         session[_PENDING] = {"account": account.id, "at": clock.now().timestamp(),
                              "next": safe_next(request.args.get("next"))}
         db.session.commit()
@@ -145,27 +142,19 @@ def second_factor_setup() -> ResponseReturnValue:
     account = _pending_account()
     if account is None or account.has_totp:
         return redirect(url_for("accounts.login"))
-    secret = session.get(_SETUP_SECRET) or operations.new_totp_secret()
-    session[_SETUP_SECRET] = secret
-    form = TotpSetupForm()
-    failed = False
-    if form.validate_on_submit():
-        codes = operations.enable_totp(account, secret, form.code.data)
-        if codes is None:
-            operations.register_failure(account, "wrong_code")
-            db.session.commit()
-            failed = True
-        else:
-            target = session.pop(_PENDING, {}).get("next")
-            session.pop(_SETUP_SECRET, None)
-            operations.complete_sign_in(account, method="totp_setup")
-            db.session.commit()
-            return render_template("accounts/recovery_codes.html", codes=codes,
-                                   next_url=target or url_for("admin.home"))
-    status = 422 if (failed or form.errors) else 200
-    return render_template("accounts/totp_setup.html", form=form, failed=failed,
-                           secret=spaced(secret), required=True,
-                           qr=qr_data_uri(operations.totp_uri(account, secret))), status
+    step = totp.setup_step(account)
+    if step.failed:
+        # A wrong code counts as a failed attempt: the password alone must not allow
+        # guessing codes.
+        operations.register_failure(account, "wrong_code")
+        db.session.commit()
+    elif step.codes is not None:
+        target = session.pop(_PENDING, {}).get("next")
+        operations.complete_sign_in(account, method="totp_setup")
+        db.session.commit()
+        return render_template("accounts/recovery_codes.html", codes=step.codes,
+                               next_url=target or url_for("admin.home"))
+    return totp.setup_page(account, step, required=True)
 
 
 @bp.post("/logout")
