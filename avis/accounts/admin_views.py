@@ -110,7 +110,7 @@ def totp_disable() -> ResponseReturnValue:
 
     if not verify(user.account.password_hash, form.current.data):
         return _my_account_page(error=str(ERRORS["wrong_password"]), status=422)
-    operations.disable_totp(user.account, by=user.account)
+    operations.disable_totp(user.account, by=user.account, end_sessions=False)
     db.session.commit()
     flash("totp_disabled")
     return redirect(url_for("accounts_admin.my_account"), code=303)
@@ -244,7 +244,7 @@ def account_action(account_id: int, action: str) -> ResponseReturnValue:
         elif action == "deconnecter":
             operations.end_sessions(found, by=me)
         elif found.has_totp:
-            operations.disable_totp(found, by=me)
+            operations.disable_totp(found, by=me, end_sessions=True)
     except operations.AccountError as exc:
         db.session.rollback()
         flash(f"error:{exc.code}")

@@ -499,14 +499,16 @@ def enable_totp(account: Account, secret: str, code: str) -> list[str] | None:
     return codes
 
 
-def disable_totp(account: Account, *, by: Account) -> None:
-    """Turn the second factor off: by its owner (when the role does not require it) or
-    by an admin for someone who lost their phone (their sessions end)."""
+def disable_totp(account: Account, *, by: Account, end_sessions: bool) -> None:
+    """Turn the second factor off: by its owner from their account page (when the role
+    does not require it), or by an admin for someone who lost their phone, which ends
+    every session of the account (the admin's own included: a stolen session must not
+    be enough to drop the factor quietly)."""
     account.totp_secret = None
     account.totp_enabled_dt = None
     account.totp_last_step = None
     db.session.execute(sa.delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
-    if by.id != account.id:
+    if end_sessions:
         sessions.end_all(account.id)
     record("account.totp_disabled", object_type="account", object_id=account.id, actor=by)
 

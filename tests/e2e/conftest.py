@@ -1,9 +1,11 @@
 """Browser tests: Debian's Chromium through Playwright, against a live avis server.
 
 The server runs in its own process on a free port of 127.0.0.1, with a temporary
-instance folder and SQLite database, migrated and loaded with ``avis demo``: the demo
-runs the jobs, so the file backend's mailbox holds real invitations whose links point
-at the live server. Each test takes invitations no other test has used.
+instance folder and SQLite database, migrated and loaded with ``avis demo --if-empty`` (what
+``make run`` runs): the demo runs the jobs, so the file backend's mailbox holds real
+invitations whose links point at the live server. Each test takes invitations no other test
+has used. What the demo printed is kept: ``demo_logins`` are the accounts it printed, and
+the back-office tests sign in with exactly those.
 
 Every test gets a phone (375×667, touch, French) by default. Every request a page makes
 is recorded; one to any host other than 127.0.0.1 is blocked and fails the test.
@@ -14,6 +16,8 @@ or ``/usr/bin/chromium`` (``apt-get install -y chromium``; never ``playwright in
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import email
 import os
 import re
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 
@@ -148,15 +153,19 @@ def browser() -> Iterator[Any]:
 
 # --- The live server ------------------------------------------------------------------
 
-#: Migrate and load the demo in the server's instance folder and database; the demo's
-#: jobs write the invitations into ``<instance>/mailbox``.
+#: Migrate and load the demo in the server's instance folder and database, as ``make run``
+#: does (then once more, as ``make run`` does on its next start); the demo's jobs write
+#: the invitations into ``<instance>/mailbox``. Each command's output follows a line
+#: ``$ avis <arguments>``.
 _SEED = """
 import sys
 from avis import create_app
 app = create_app(instance_path=sys.argv[1])
 runner = app.test_cli_runner()
-for args in (["db", "upgrade"], ["demo", "--trainees", sys.argv[2]]):
+for args in (["db", "upgrade"], ["demo", "--if-empty", "--trainees", sys.argv[2]],
+             ["demo", "--if-empty"]):
     result = runner.invoke(args=args)
+    print("$ avis " + " ".join(args))
     print(result.output)
     if result.exit_code:
         print(repr(result.exception), file=sys.stderr)
@@ -184,6 +193,8 @@ class LiveServer:
     url: str
     instance: Path
     database_url: str
+    #: What the seeding commands printed (see ``_SEED``).
+    seed_output: str = ""
 
     @property
     def mailbox(self) -> Path:
@@ -204,10 +215,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost",
                # Every test is the same client (127.0.0.1) opening survey links: far more
                # than a trainee's budget of token lookups.
-               AVIS_SURVEY_RATE_LIMIT="10000 per minute")
+               AVIS_SURVEY_RATE_LIMIT="10000 per minute",
+               # Likewise every back-office sign-in (password, code, forgotten password).
+               AVIS_LOGIN_RATE_LIMIT="10000 per minute")
     seeded = subprocess.run([sys.executable, "-c", _SEED, str(instance), str(DEMO_TRAINEES)],
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     assert seeded.returncode == 0, f"seeding failed:\n{seeded.stdout}\n{seeded.stderr[-3000:]}"
+    server = dataclasses.replace(server, seed_output=seeded.stdout)
     log_path = root / "server.log"
     with log_path.open("wb") as log, subprocess.Popen(
             [sys.executable, "-c", _SERVE, str(instance), str(port)], env=env,
@@ -239,6 +253,127 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -
             if time.monotonic() > deadline:
                 pytest.fail(f"the live server never answered:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.2)
+
+
+# --- The demo accounts, as ``avis demo`` printed them --------------------------------
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One line of the demo's logins: ``  <label>   <email>   <password>``."""
+
+    label: str
+    email: str
+    password: str
+
+
+_LOGINS_HEADING = re.compile(r"^Comptes de démonstration, à utiliser sur (\S+)/login :$")
+_LOGIN_LINE = re.compile(r"^  (?P<label>\S.*?) +(?P<email>[^\s@]+@[^\s@]+) +(?P<password>\S+)"
+                         r"(?P<note> +\[.*\])?$")
+
+
+def parse_demo_logins(output: str) -> tuple[str, list[DemoLogin]]:
+    """The sign-in address and the logins of the one block ``avis demo`` printed in
+    ``output``: its heading line, then one line per account, up to the first other line.
+    A login printed with a note (its password no longer opens it) fails."""
+    lines = output.splitlines()
+    starts = [n for n, line in enumerate(lines) if _LOGINS_HEADING.match(line)]
+    assert len(starts) == 1, f"expected one block of demo logins, found {len(starts)}:\n{output}"
+    heading = _LOGINS_HEADING.match(lines[starts[0]])
+    assert heading
+    logins = []
+    for line in lines[starts[0] + 1:]:
+        match = _LOGIN_LINE.match(line)
+        if match is None:
+            break
+        assert not match["note"], f"the demo printed a login that does not work: {line!r}"
+        logins.append(DemoLogin(match["label"], match["email"], match["password"]))
+    assert logins, f"no login under the heading:\n{output}"
+    return heading.group(1) + "/login", logins
+
+
+def command_outputs(seed_output: str) -> dict[str, str]:
+    """The seeding's output of each command, by its ``avis …`` line."""
+    outputs: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in seed_output.splitlines():
+        if line.startswith("$ avis "):
+            current = outputs.setdefault(line[2:], [])
+        elif current is not None:
+            current.append(line)
+    return {command: "\n".join(lines) for command, lines in outputs.items()}
+
+
+@pytest.fixture(scope="package")
+def demo_logins(live_server: LiveServer) -> list[DemoLogin]:
+    """The demo accounts exactly as ``avis demo --if-empty`` (``make run``) printed them:
+    when it loaded the demo, and the same again when it found the data already there."""
+    outputs = command_outputs(live_server.seed_output)
+    missing = "the seeding output lacks a demo command:\n" + live_server.seed_output
+    loading = outputs.get(f"avis demo --if-empty --trainees {DEMO_TRAINEES}")
+    assert loading is not None, missing
+    again = outputs.get("avis demo --if-empty")
+    assert again is not None, missing
+    url, logins = parse_demo_logins(loading)
+    assert url == f"{live_server.url}/login", f"the demo points at {url}"
+    assert "Données déjà présentes" in again, again
+    assert parse_demo_logins(again) == (url, logins), \
+        f"a second start printed other logins:\n{again}"
+    return logins
+
+
+class Authenticator:
+    """The authenticator app of the demo accounts: the keys they set up in the live
+    server (which keeps them for the whole package), and the codes it gave.
+
+    The server accepts each time step once per account, from the step before now to the
+    step after: a code is that of the first step not used yet, waiting for it if need be.
+    """
+
+    def __init__(self) -> None:
+        self.keys: dict[str, str] = {}
+        self.recovery_codes: dict[str, list[str]] = {}
+        self._last_steps: dict[str, int] = {}
+
+    def knows(self, email: str) -> bool:
+        return email in self.keys
+
+    def enrol(self, email: str, key: str) -> None:
+        """A new key, as the setup page shows it (spaces are for reading)."""
+        self.keys[email] = "".join(key.split())
+        self._last_steps.pop(email, None)
+        self.recovery_codes.pop(email, None)
+
+    def forget(self, email: str) -> None:
+        self.keys.pop(email, None)
+        self._last_steps.pop(email, None)
+        self.recovery_codes.pop(email, None)
+
+    def code(self, email: str) -> str:
+        totp = pyotp.TOTP(self.keys[email])
+        last = self._last_steps.get(email)
+        while True:
+            now = time.time()
+            step = totp.timecode(dt.datetime.fromtimestamp(now, dt.UTC))
+            # Never the step before now: the server's clock may have moved on by the time
+            # the code arrives.
+            for candidate in (step, step + 1):
+                if last is None or candidate > last:
+                    self._last_steps[email] = candidate
+                    return totp.generate_otp(candidate)
+            time.sleep(totp.interval - now % totp.interval + 0.2)
+
+    def wrong_code(self, email: str) -> str:
+        """Six digits that are no code of the three steps the server would accept."""
+        totp = pyotp.TOTP(self.keys[email])
+        step = totp.timecode(dt.datetime.now(dt.UTC))
+        taken = {totp.generate_otp(step + delta) for delta in range(-2, 3)}
+        return next(code for code in ("000000", "111111", "222222") if code not in taken)
+
+
+@pytest.fixture(scope="package")
+def authenticator(live_server: LiveServer) -> Authenticator:
+    """The second factors of the live server's accounts, as a phone app holds them."""
+    return Authenticator()
 
 
 # --- The emails the demo sent ---------------------------------------------------------
