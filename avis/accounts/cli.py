@@ -8,12 +8,18 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
+from avis import clock
+from avis.config import ROLES
 from avis.db import db
 
 
 @click.group("users")
 def users_group() -> None:
     """Staff and training-body accounts."""
+
+
+#: What ``users list`` prints for each status (roles stay as ``--role`` spells them).
+STATUS_IN_FRENCH = {"invited": "invité", "active": "actif", "disabled": "désactivé"}
 
 
 def _fail(message: str) -> None:
@@ -23,8 +29,8 @@ def _fail(message: str) -> None:
 
 @users_group.command("create")
 @click.option("--email", required=True, help="The person's address: their sign-in name.")
-@click.option("--role", required=True,
-              type=click.Choice(["admin", "moderator", "region", "organisation"]))
+@click.option("--role", required=True, metavar="ROLE",
+              help="admin, moderator, region or organisation.")
 @click.option("--siret", help="organisation: a SIRET (one establishment) or a SIREN (all).")
 @click.option("--region", help="region (required) or moderator (optional): INSEE code, e.g. 52.")
 @click.option("--funder", "funders", multiple=True, type=int,
@@ -42,6 +48,9 @@ def create_command(email: str, role: str, siret: str | None, region: str | None,
     from avis.accounts.forms import ERRORS
     from avis.accounts.models import AccountStatus
 
+    if role not in ROLES:
+        _fail(f"rôle inconnu « {role} » : choisissez admin, moderator, region ou "
+              "organisation.")
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -88,9 +97,10 @@ def list_command() -> None:
         return
     rows = [("adresse", "rôle", "périmètre", "état", "2FA", "dernière connexion")]
     for account in accounts:
-        last = account.last_login_dt.strftime("%Y-%m-%d %H:%M") if account.last_login_dt \
-            else "jamais"
-        rows.append((account.email, str(account.role), account.scope_label, str(account.status),
+        last = account.last_login_dt.astimezone(clock.PARIS).strftime("%Y-%m-%d %H:%M") \
+            if account.last_login_dt else "jamais"
+        rows.append((account.email, str(account.role), account.scope_label,
+                     STATUS_IN_FRENCH[account.status],
                      "oui" if account.has_totp else "non", last))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

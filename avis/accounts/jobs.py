@@ -33,7 +33,7 @@ def invite_training_bodies() -> dict[str, int]:
     those who have not activated after seven days. Off with
     ``AVIS_BODY_ACCOUNT_INVITATIONS=0``."""
     if not current_app.config["BODY_ACCOUNT_INVITATIONS"]:
-        return {"invited": 0, "reminded": 0}
+        return {"invited": 0, "reminded": 0, "skipped": 0}
     address = sa.func.lower(sa.func.trim(TrainingBody.contact_email))
     published = sa.exists().where(
         Answer.training_body_id == TrainingBody.id,

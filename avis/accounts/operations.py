@@ -197,6 +197,11 @@ def disable(account: Account, *, by: Account | None, actor_role: str | None = No
     account.disabled_dt = clock.now()
     ended = sessions.end_all(account.id)
     _cancel_mail(account.id)
+    # Its emailed links die with it: enabling the account again must not revive them.
+    db.session.execute(sa.update(AccountToken)
+                       .where(AccountToken.account_id == account.id,
+                              AccountToken.used_dt.is_(None))
+                       .values(used_dt=account.disabled_dt))
     record("account.disabled", object_type="account", object_id=account.id,
            changes={"status": [str(previous), "disabled"], "sessions_ended": ended},
            actor=by, actor_role=actor_role)

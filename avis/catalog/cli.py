@@ -137,6 +137,11 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
 
     create_demo_accounts()
     db.session.commit()
+    from avis.accounts.jobs import invite_training_bodies
+
+    invited = invite_training_bodies()["invited"]
+    click.echo(f"Espaces des organismes : {invited} organismes invités par courriel "
+               "(envoyés par le planificateur)")
     _echo_demo_logins()
 
 

@@ -94,6 +94,20 @@ def test_request_shape(fake_sendgrid: FakeSendGrid) -> None:
     assert "custom_args" not in body
 
 
+def test_a_name_with_a_comma_or_a_semicolon_does_not_sink_the_batch(
+        fake_sendgrid: FakeSendGrid) -> None:
+    """SendGrid refuses ``,`` and ``;`` in a recipient's name, for the whole request."""
+    batch = builders.make_batch([recipient(1, display="Dupont, Marie"),
+                                 recipient(2, display="Martin; Léa ;"), recipient(3)])
+
+    deliveries = backend_for(fake_sendgrid).send(batch)
+
+    assert [d.state for d in deliveries] == [DeliveryState.sent]
+    [body] = fake_sendgrid.accepted_requests
+    assert [p["to"][0]["name"] for p in body["personalizations"]] == [
+        "Dupont Marie", "Martin Léa", "Stagiaire 3"]
+
+
 def test_no_category_no_categories(fake_sendgrid: FakeSendGrid) -> None:
     backend_for(fake_sendgrid).send(make_batch(1, category=None))
     [body] = fake_sendgrid.accepted_requests

@@ -149,8 +149,9 @@ class SendGridBackend:
                 raise ValueError(f"message {recipient.message_id}: address already in the batch")
             seen.add(key)
             to: dict[str, str] = {"email": recipient.email}
-            if recipient.name:
-                to["name"] = recipient.name
+            name = recipient_name(recipient.name)
+            if name:
+                to["name"] = name
             personalization: dict[str, Any] = {
                 "to": [to],
                 "subject": recipient.subject,
@@ -226,6 +227,15 @@ class SendGridBackend:
             return DeliveryState.retry, f"HTTP {status}"
         details = error_summary(getattr(error, "body", None))
         return DeliveryState.failed, f"HTTP {status}: {details}" if details else f"HTTP {status}"
+
+
+def recipient_name(name: str | None) -> str | None:
+    """A display name SendGrid accepts: it refuses ``,`` and ``;`` in ``to.name`` (400
+    for the whole request: one trainee named « Dupont, Marie » would sink a batch of
+    1,000), so they become spaces."""
+    if not name:
+        return None
+    return " ".join(re.sub(r"[,;]", " ", name).split()) or None
 
 
 def _reason(reason: object) -> str:
