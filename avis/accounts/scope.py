@@ -69,10 +69,13 @@ class Scope:
             return sa.true()
         if self.role == Role.organisation:
             return _own_establishments(self)
-        teaching = sa.or_(Action.training_body_id == TrainingBody.id,
-                          Action.responsible_body_id == TrainingBody.id)
-        return sa.exists(sa.select(Action.id).join(Session, Session.action_id == Action.id)
-                         .where(teaching, self._sessions()))
+        # The ids of the bodies of the scope's sessions, computed once (a correlated
+        # EXISTS probed each of 20,000 bodies: 150-180 ms per query at national scale).
+        actions = (sa.select(Action.training_body_id, Action.responsible_body_id)
+                   .join(Session, Session.action_id == Action.id)
+                   .where(self._sessions()).subquery())
+        return TrainingBody.id.in_(sa.union(sa.select(actions.c.training_body_id),
+                                            sa.select(actions.c.responsible_body_id)))
 
     def _sessions(self) -> sa.ColumnElement[bool]:
         if self.is_national:
@@ -140,8 +143,10 @@ def current_scope() -> Scope:
 
 
 def scoped(model: type[T], *columns: Any) -> sa.Select[Any]:
-    """``SELECT model (or columns) … WHERE <scope>``; add filters, order and limits."""
-    return sa.select(*(columns or (model,))).where(current_scope().where(model))
+    """``SELECT model (or columns) FROM model … WHERE <scope>``; add filters, order and
+    limits. ``scoped(Answer, sa.func.count())`` counts the rows of the scope."""
+    return (sa.select(*(columns or (model,))).select_from(model)
+            .where(current_scope().where(model)))
 
 
 def get_or_404(model: type[T], *conditions: sa.ColumnElement[bool]) -> T:

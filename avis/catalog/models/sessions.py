@@ -17,6 +17,11 @@ class Session(Base):
     """
 
     __tablename__ = "sessions"
+    __table_args__ = (
+        # A région's sessions with their actions from the index alone: what the back
+        # office's scope of region staff and moderators reads on every page.
+        sa.Index("ix_sessions_region_code_action_id", "region_code", "action_id"),
+    )
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -62,6 +62,10 @@ class Answer(AboutSession, Base):
         sa.Index("ix_answers_body_comments", "training_body_id", "comment_status",
                  "answered_on"),
         sa.Index("ix_answers_course_comments", "course_id", "comment_status", "answered_on"),
+        # Comments awaiting moderation, oldest first: a few among a million answers.
+        sa.Index("ix_answers_pending_comments", "answered_on",
+                 postgresql_where=sa.text("comment_status = 'pending'"),
+                 sqlite_where=sa.text("comment_status = 'pending'")),
     )
 
     #: surrogate key
