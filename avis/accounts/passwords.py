@@ -50,9 +50,12 @@ def verify(stored_hash: str | None, password: str) -> bool:
     not yet activated) a dummy hash is verified instead, so that the answer takes as
     long and an attacker cannot tell known addresses by the time."""
     ph = hasher()
+    # Made at a process's first sign-in whatever the address: made only for unknown
+    # ones, that first answer would take twice as long and tell them apart.
+    dummy = _dummy_hash(ph)
     if stored_hash is None:
         with contextlib.suppress(VerificationError):
-            ph.verify(_dummy_hash(ph), password + "\x00")
+            ph.verify(dummy, password + "\x00")
         return False
     try:
         return ph.verify(stored_hash, password)

@@ -88,7 +88,8 @@ def _body(key: str, name: str, place: Place, siret: str) -> tuple[TrainingBody, 
         answer = add_answer(offer, (4, 4, 5, 3, 4), comment=(title, text), status=status)
         words += [title, text]
         if i == 0:
-            reply = f"Réponse-{key} de l'organisme"
+            # No character that HTML escapes: the crawler looks for these words as is.
+            reply = f"Réponse-{key} de notre organisme"
             add_reply(answer, reply)
             words.append(reply)
     from avis.catalog.models.trainees import Trainee
