@@ -275,6 +275,8 @@ def wait_for_pytest(limit_s: float) -> bool:
     while True:
         found = subprocess.run(["pgrep", "-f", "pytest"], capture_output=True, text=True,
                                check=False).stdout.split()
+        # "pytest" in this benchmark's own command line (--wait-pytest) is not a test run.
+        found = [pid for pid in found if pid != str(os.getpid())]
         if not found:
             return True
         if time.monotonic() >= deadline:
