@@ -101,3 +101,36 @@ def test_a_model_without_a_rule_is_refused(app: Flask, scoped_world: ScopedWorld
     account = account_of(app, scoped_world, "admin")
     with pytest.raises(TypeError, match="no scope rule for Trainee"):
         Scope.of(account).where(Trainee)
+
+
+def test_a_regions_bodies_are_kept_a_minute_but_never_their_answers(
+        app: Flask, scoped_world: ScopedWorld) -> None:
+    """With pages kept (production), a région's set of bodies is kept a while; its
+    answers never are: a session moved out of the région takes them away at once."""
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    region = account_of(app, scoped_world, "region_52")
+    limited = account_of(app, scoped_world, "region_52_ft")
+    zephyr = scoped_world.bodies["zephyr"]
+    with app.app_context():
+        before = set(Scope.of(region).region_body_ids())
+        assert len(before) == 3
+        # A funder-limited scope is another set, not the région's kept one.
+        assert len(Scope.of(limited).region_body_ids()) == 1
+        body_id = db.session.scalar(sa.select(TrainingBody.id)
+                                    .where(TrainingBody.siret == zephyr.siret))
+        db.session.execute(sa.update(Session).where(Session.action_id.in_(
+            sa.select(Action.id).where(Action.training_body_id == body_id)))
+            .values(region_code="84", departement="69"))
+        db.session.commit()
+        scope = Scope.of(region)
+        kept = set(scope.region_body_ids())
+        visible_answers = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Answer)
+            .where(scope.where(Answer), Answer.training_body_id == body_id))
+        from avis.public.caching import cache
+
+        cache.clear()
+        fresh = set(Scope.of(region).region_body_ids())
+    assert kept == before
+    assert visible_answers == 0
+    assert fresh == before - {body_id}
