@@ -16,6 +16,7 @@ from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
+from avis.moderation.models import Decision, ModerationEvent
 from avis.public.models import SearchTerm
 from avis.scheduler.models import JobRun
 from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
@@ -45,6 +46,7 @@ __all__ = [
     "Base",
     "CommentStatus",
     "Course",
+    "Decision",
     "Enrolment",
     "FollowUpAnswer",
     "ImportRun",
@@ -55,6 +57,7 @@ __all__ = [
     "InvitationToken",
     "JobRun",
     "MessageStatus",
+    "ModerationEvent",
     "OutboxMessage",
     "ProviderEvent",
     "RecoveryCode",

@@ -280,6 +280,7 @@ def _answers_query(public: Any) -> Any:
                       Answer.training_body_id)
             .join(public, public.c.session_id == Answer.session_id)
             .outerjoin(Reply, reply_shown)
+            .where(Answer.excluded_reason.is_(None))
             # Months come one after the other; within a month ``_sorted_month`` orders.
             .order_by(Answer.answered_on))
 

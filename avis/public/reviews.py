@@ -40,12 +40,13 @@ def shown_statuses() -> list[CommentStatus]:
 
 
 def from_public_session() -> Any:
-    """SQL condition: the answer's session is large enough for its answers to be shown
-    one by one (its score row says so; a session scored for the first time at the next
-    hourly run waits until then)."""
-    return sa.exists().where(Score.scope == ScoreScope.session,
-                             Score.key == sa.cast(Answer.session_id, sa.String),
-                             Score.is_public.is_(True))
+    """SQL condition: the answer may be listed one by one: its session is large enough
+    (its score row says so; a session scored for the first time at the next hourly run
+    waits until then), and moderation has not excluded it (fraud, wrong body)."""
+    return sa.and_(Answer.excluded_reason.is_(None),
+                   sa.exists().where(Score.scope == ScoreScope.session,
+                                     Score.key == sa.cast(Answer.session_id, sa.String),
+                                     Score.is_public.is_(True)))
 
 
 def is_shown() -> Any:

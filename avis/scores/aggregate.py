@@ -116,7 +116,13 @@ _PART_KEYS = {
 
 
 def _answers_from() -> Any:
-    return sa.select().select_from(Answer).join(Session, Session.id == Answer.session_id)
+    return (sa.select().select_from(Answer).join(Session, Session.id == Answer.session_id)
+            .where(_counted()))
+
+
+def _counted() -> Any:
+    """The answers that count: all but those moderation excluded (fraud, wrong body)."""
+    return Answer.excluded_reason.is_(None)
 
 
 def _chunks(scope: ScoreScope, keys: list[str] | None) -> Iterator[list[Any] | None]:
@@ -210,7 +216,7 @@ def _sources(touched: sa.TableClause | None) -> dict[str, Any]:
         *(_integer(_count_if(getattr(Answer, d) == m)).label(f"{d}_{m}")
           for d in DIMENSIONS for m in MARKS),
         sa.cast(sa.func.sum(total * total), sa.BigInteger).label("squares"),
-    ).where(of(Answer.session_id)).group_by(*about), False, touched)
+    ).where(of(Answer.session_id), _counted()).group_by(*about), False, touched)
 
     about = (FollowUpAnswer.session_id, FollowUpAnswer.action_id, FollowUpAnswer.course_id,
              FollowUpAnswer.training_body_id)
@@ -660,6 +666,7 @@ def _touched_query(since_answer_id: int, since_follow_up_id: int, since: dt.date
     return sa.union(
         sa.select(Answer.session_id).where(sa.or_(Answer.id > since_answer_id,
                                                   Answer.answered_on >= since_day)),
+        sa.select(Answer.session_id).where(Answer.exclusion_changed_dt >= since),
         sa.select(FollowUpAnswer.session_id).where(sa.or_(
             FollowUpAnswer.id > since_follow_up_id, FollowUpAnswer.answered_on >= since_day)),
         sa.select(Enrolment.session_id).join(Invitation, Invitation.enrolment_id == Enrolment.id)

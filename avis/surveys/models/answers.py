@@ -51,6 +51,36 @@ class CommentStatus(enum.StrEnum):
     rejected = "rejected"
 
 
+class Qualification(enum.StrEnum):
+    """What a moderator read in a published comment (for statistics, never shown)."""
+
+    positive = "positive"
+    neutral = "neutral"
+    negative = "negative"
+
+
+class RejectionReason(enum.StrEnum):
+    """Why a comment or a reply is not (or no longer) shown."""
+
+    #: insult or abuse
+    insult = "insult"
+    #: names, phone numbers, addresses…: redacting is the other way
+    personal_data = "personal_data"
+    #: not about this course
+    off_topic = "off_topic"
+    #: something the Region must know (harassment, danger): on the staff's alert list
+    serious_alert = "serious_alert"
+
+
+class ExclusionReason(enum.StrEnum):
+    """Why an answer no longer counts in the scores (nor is listed anywhere)."""
+
+    #: the trainee rated another body than this one
+    wrong_body = "wrong_body"
+    #: not a real trainee's answer
+    fraud = "fraud"
+
+
 class Answer(AboutSession, Base):
     """An end-of-training questionnaire, answered."""
 
@@ -97,6 +127,20 @@ class Answer(AboutSession, Base):
     #: the day of the answer, in France: no time of day, so that timing cannot point
     #: to a person
     answered_on: Mapped[dt.date] = mapped_column(default=clock.today, index=True)
+    #: a published comment's tone, as the moderator read it
+    qualification: Mapped[Qualification | None] = mapped_column(string_enum(Qualification, 16))
+    #: why the comment was rejected or withdrawn
+    rejection_reason: Mapped[RejectionReason | None] = mapped_column(
+        string_enum(RejectionReason, 16))
+    #: when a moderator last decided on the comment (publish, reject, withdraw, undo)
+    moderated_dt: Mapped[dt.datetime | None]
+    #: who did. Not a foreign key: the decision outlives the account.
+    moderated_by_id: Mapped[int | None]
+    #: why the whole answer leaves the scores and every listing; None while it counts
+    excluded_reason: Mapped[ExclusionReason | None] = mapped_column(
+        string_enum(ExclusionReason, 16))
+    #: when it was excluded or included again: the hourly score refresh looks for it
+    exclusion_changed_dt: Mapped[dt.datetime | None] = mapped_column(index=True)
 
     def __repr__(self) -> str:
         return f"<Answer {self.id} session={self.session_id} overall={self.overall}>"
