@@ -29,6 +29,7 @@ class NavItem:
 #: The menu, in order; each person sees the entries of their role.
 NAVIGATION: list[NavItem] = [
     NavItem("admin.home", _l("Home"), frozenset(Role)),
+    NavItem("moderation.queue", _l("Moderation"), frozenset({Role.moderator, Role.admin})),
     NavItem("admin.bodies", _l("Training bodies"), frozenset(Role)),
     NavItem("accounts_admin.accounts", _l("Accounts"), frozenset({Role.admin})),
     NavItem("audit.journal", _l("Journal"), frozenset({Role.admin})),

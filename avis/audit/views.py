@@ -52,6 +52,13 @@ ACTIONS = {
     "account.recovery_code_used": _l("Recovery code used"),
     "account.recovery_codes_renewed": _l("Recovery codes renewed"),
     "training_body.contact_changed": _l("Body contact address changed"),
+    "comment.publish": _l("Comment published"),
+    "comment.reject": _l("Comment rejected"),
+    "comment.redact": _l("Comment redacted"),
+    "comment.withdraw": _l("Comment withdrawn"),
+    "comment.undo": _l("Moderation undone"),
+    "comment.exclude": _l("Answer excluded from the scores"),
+    "comment.include": _l("Answer counted again"),
     "journal.exported": _l("Journal exported"),
 }
 

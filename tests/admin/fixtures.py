@@ -38,6 +38,8 @@ class BodyFacts:
     words: tuple[str, ...]
     #: its trainees' emails and names
     trainees: tuple[str, ...]
+    #: its answers with a comment (the last one still pending)
+    answer_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -82,10 +84,12 @@ def _body(key: str, name: str, place: Place, siret: str) -> tuple[TrainingBody, 
     body = add_body(name, siret=siret)
     offer = add_offer(body, f"Cours {key} de menuiserie", place, enrolled=8)
     words = []
+    answer_ids = []
     for i in range(6):
         title, text = f"Titre-{key}-{i}", f"Avis unique {key} numéro {i} sur la formation"
         status = CommentStatus.pending if i == 5 else CommentStatus.published
         answer = add_answer(offer, (4, 4, 5, 3, 4), comment=(title, text), status=status)
+        answer_ids.append(answer.id)
         words += [title, text]
         if i == 0:
             # No character that HTML escapes: the crawler looks for these words as is.
@@ -96,7 +100,7 @@ def _body(key: str, name: str, place: Place, siret: str) -> tuple[TrainingBody, 
 
     trainees = [t.email for t in db.session.query(Trainee).all()]
     facts = BodyFacts(siret=body.siret, siren=body.siren, name=name, words=tuple(words),
-                      trainees=tuple(trainees))
+                      trainees=tuple(trainees), answer_ids=tuple(answer_ids))
     return body, facts
 
 
@@ -121,7 +125,7 @@ def scoped_world(app: Flask) -> ScopedWorld:
             new_trainees = tuple(email for email in facts.trainees if email not in seen)
             seen.update(new_trainees)
             bodies[key] = BodyFacts(facts.siret, facts.siren, facts.name, facts.words,
-                                    new_trainees)
+                                    new_trainees, facts.answer_ids)
         publish()
         world = ScopedWorld(bodies=bodies)
         for key, (role, options) in ACCOUNTS.items():

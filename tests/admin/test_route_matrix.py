@@ -63,12 +63,22 @@ def _account_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]
     return own, [*others, str(UNKNOWN_ID)]
 
 
+def _answer_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:
+    """A comment of a body of the scope (the pending one); others' comments are foreign."""
+    visible = sorted(VISIBLE[key])
+    foreign = sorted(set(world.bodies) - VISIBLE[key])
+    own = str(world.bodies[visible[0]].answer_ids[-1]) if visible else None
+    return own, [str(world.bodies[name].answer_ids[-1]) for name in foreign] + [
+        str(UNKNOWN_ID)]
+
+
 PARAMETERS: dict[str, Callable[[ScopedWorld, str], tuple[str | None, list[str]]]] = {
     "siret": _siret_values,
     "account_id": _account_values,
+    "answer_id": _answer_values,
 }
 #: Parameters that choose what to do rather than which object: one fixed value each.
-FIXED = {"action": "reactiver"}
+FIXED = {"action": "reactiver", "decision": "annuler"}
 
 
 def cases_for(app: Flask, world: ScopedWorld, key: str) -> list[Case]:

@@ -43,6 +43,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_out": "Se déconnecter",
         "signed_out": "Vous êtes déconnecté",
         "home": "Accueil",
+        "moderation": "Modération",
         "bodies": "Organismes de formation",
         "accounts": "Comptes",
         "journal": "Journal",
@@ -85,6 +86,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sign_out": "Sign out",
         "signed_out": "You are signed out",
         "home": "Home",
+        "moderation": "Moderation",
         "bodies": "Training bodies",
         "accounts": "Accounts",
         "journal": "Journal",
@@ -112,9 +114,11 @@ EVERYONE_MENU = ("home", "bodies", "my_account")
 ROLES = {
     "admin": Role("admin@demo.avis.example",
                   {"fr": "Administration", "en": "Administration"},
-                  ("home", "bodies", "accounts", "journal", "my_account"), second_factor=True),
+                  ("home", "moderation", "bodies", "accounts", "journal", "my_account"),
+                  second_factor=True),
     "moderator": Role("moderation@demo.avis.example",
-                      {"fr": "Modération", "en": "Moderation"}, EVERYONE_MENU),
+                      {"fr": "Modération", "en": "Moderation"},
+                      ("home", "moderation", "bodies", "my_account")),
     "region": Role("region@demo.avis.example",
                    {"fr": "Pays de la Loire", "en": "Pays de la Loire"}, EVERYONE_MENU),
     "network": Role("reseau@demo.avis.example",
@@ -463,9 +467,17 @@ def test_back_office_pages_are_accessible(page, live_server, demo_logins, authen
         pages += admin_pages(page, login)
     else:
         pages.append(("/admin/compte/double-authentification", "the second-factor setup"))
+    if role in ("admin", "moderator"):
+        pages += [("/admin/moderation", "the moderation queue"),
+                  ("/admin/moderation?onglet=decides", "the decided comments"),
+                  ("/admin/moderation?departement=44&q=formation", "the queue, filtered")]
     for path, what in pages:
         open_page(page, path)
         findings.check(what)
+    if role in ("admin", "moderator"):
+        open_page(page, "/admin/moderation")
+        page.get_by_role("link", name=re.compile("^Retoucher, exclure, historique")).first.click()
+        findings.check("a comment's moderation page")
 
     # One body within the account's scope, from the list.
     open_page(page, "/admin/organismes", FR["bodies"])
