@@ -38,6 +38,15 @@ DECISION_NAMES: dict[str, LazyString] = {
     "exclude": _l("excluded from the scores"),
     "include": _l("counted in the scores again"),
 }
+FLAG_LABELS: dict[str, LazyString] = {
+    "phone": _l("Phone number?"),
+    "email": _l("Email address?"),
+    "person_name": _l("A person's name?"),
+    "street_address": _l("Street address?"),
+    "insult": _l("Insult?"),
+    "link": _l("Link?"),
+    "shouting": _l("Shouting?"),
+}
 TABS: dict[str, LazyString] = {
     "attente": _l("Comments awaiting"),
     "decides": _l("Decided"),

@@ -23,11 +23,12 @@ from avis.catalog.models.courses import Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
-from avis.moderation import operations
+from avis.moderation import operations, prescreen
 from avis.moderation.forms import (
     DECISION_NAMES,
     ERRORS,
     EXCLUSION_REASONS,
+    FLAG_LABELS,
     QUALIFICATIONS,
     REJECTION_REASONS,
     TABS,
@@ -51,7 +52,22 @@ PAGE_SIZE = 20
 def _labels() -> dict[str, object]:
     return {"qualifications": QUALIFICATIONS, "rejection_reasons": REJECTION_REASONS,
             "exclusion_reasons": EXCLUSION_REASONS, "tabs": TABS, "dimensions": DIMENSIONS,
-            "decision_names": DECISION_NAMES}
+            "decision_names": DECISION_NAMES, "flag_labels": FLAG_LABELS,
+            "pieces": _pieces}
+
+
+def _pieces(screening: prescreen.Screening, text: str | None, field: str
+            ) -> list[tuple[str, str | None]]:
+    """The text cut into pieces, each with the flag it raises (the template escapes each
+    and marks the flagged ones)."""
+    if not text:
+        return []
+    return prescreen.highlight(text, screening.in_field(prescreen.Field(field)),
+                               field=prescreen.Field(field))
+
+
+def _screen(answer: Answer) -> prescreen.Screening:
+    return prescreen.screen(answer.comment_text, answer.comment_title)
 
 
 def _me() -> Account:
@@ -113,8 +129,10 @@ def queue() -> ResponseReturnValue:
             _items(_filtered(form, name)).with_only_columns(Answer.id).subquery()))
         for name in TABS}
     args = {key: value for key, value in request.args.items() if key != "page" and value}
+    screenings = {row[0].id: _screen(row[0]) for row in rows}
     return render_template(
         "moderation/queue.html", form=form, tab=tab, rows=rows, total=total, page=page,
+        screenings=screenings,
         pages=max(1, -(-total // PAGE_SIZE)), counts=counts, args=args,
         today=clock.today(), publish_form=PublishForm(formdata=None),
         reject_form=RejectForm(formdata=None), here=request.full_path.rstrip("?"))
@@ -135,12 +153,20 @@ def item(answer_id: int) -> ResponseReturnValue:
         .where(ModerationEvent.answer_id == answer_id)
         .order_by(ModerationEvent.id)).all()
     answer = found[0]
+    screening = _screen(answer)
+    suggestion = None
+    if screening.has_personal_data or prescreen.Flag.link in screening:
+        suggestion = (prescreen.suggest_redaction(answer.comment_title or "", screening.matches,
+                                                  field=prescreen.Field.title) or None,
+                      prescreen.suggest_redaction(answer.comment_text or "", screening.matches))
     return render_template(
         "moderation/item.html", row=found, answer=answer, history=history,
+        screenings={answer.id: screening}, suggestion=suggestion,
         publish_form=PublishForm(formdata=None), reject_form=RejectForm(formdata=None),
         exclude_form=ExcludeForm(formdata=None), confirm_form=ConfirmForm(formdata=None),
-        redact_form=RedactForm(formdata=None, data={"title": answer.comment_title,
-                                                    "text": answer.comment_text}),
+        redact_form=RedactForm(formdata=None, data={
+            "title": suggestion[0] if suggestion else answer.comment_title,
+            "text": suggestion[1] if suggestion else answer.comment_text}),
         today=clock.today())
 
 

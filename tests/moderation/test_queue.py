@@ -139,3 +139,29 @@ def test_scope_and_roles(app: Flask, queue: Queue, browser: Callable[[], Browser
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(
             Answer.comment_status == CommentStatus.pending)) == 5
+
+
+def test_prescreening_badges_highlights_and_a_suggested_redaction(
+        app: Flask, queue: Queue, browser: Callable[[], Browser]) -> None:
+    first = queue.pending[3]
+    with app.app_context():
+        answer = db.session.get(Answer, first)
+        answer.comment_title = "<script>alert(1)</script>"
+        answer.comment_text = "Appelez Mme Dupuis au 06 12 34 56 78 <b>vite</b>"
+        db.session.commit()
+    client = signed(browser, queue.moderator.email)
+
+    listing = text(client.get("/admin/moderation?q=Dupuis"))
+    page = text(client.get(f"/admin/moderation/{first}"))
+
+    assert "Numéro de téléphone ?" in listing
+    assert "Nom d’une personne ?" in listing
+    assert '<mark title="Numéro de téléphone ?">06 12 34 56 78</mark>' in listing
+    assert "<script>alert(1)</script>" not in listing
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in listing
+    assert "&lt;b&gt;vite&lt;/b&gt;" in listing
+    # The redaction form holds the suggestion; nothing is changed until it is saved.
+    assert "Appelez Mme [nom masqué] au [téléphone masqué] &lt;b&gt;vite&lt;/b&gt;" in page
+    assert status(app, first) == "pending"
+    with app.app_context():
+        assert db.session.get(Answer, first).comment_text.startswith("Appelez Mme Dupuis")
