@@ -16,7 +16,7 @@ from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
-from avis.moderation.models import Decision, ModerationEvent
+from avis.moderation.models import Decision, ModerationEvent, Report
 from avis.public.models import SearchTerm
 from avis.scheduler.models import JobRun
 from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
@@ -62,6 +62,7 @@ __all__ = [
     "ProviderEvent",
     "RecoveryCode",
     "Reply",
+    "Report",
     "Role",
     "Score",
     "ScorePart",

@@ -186,6 +186,11 @@ class AccountMail(enum.StrEnum):
     activation_reminder = "activation_reminder"
     #: "forgotten password"
     reset = "reset"
+    #: a moderator examined the body's report on a review (no link: the decision and the
+    #: moderator's message)
+    report_decided = "report_decided"
+    #: to moderators: items have waited longer than ``MODERATION_DELAY_HOURS``
+    moderation_backlog = "moderation_backlog"
 
 
 class AccountMessageStatus(enum.StrEnum):
@@ -226,6 +231,9 @@ class AccountMessage(Base):
     lease_expires_dt: Mapped[dt.datetime | None]
     #: language of the email
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
+    #: ``report_decided``: the report it tells about
+    report_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("reports.id", ondelete="CASCADE"))
     #: when it was queued
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: when the provider took it

@@ -28,6 +28,7 @@ from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import among, db, funders_overlap
+from avis.moderation.models import Report
 from avis.surveys.models.answers import Answer, Reply
 
 T = TypeVar("T")
@@ -126,6 +127,9 @@ class Scope:
     def _replies(self) -> sa.ColumnElement[bool]:
         return Reply.answer_id.in_(sa.select(Answer.id).where(self._answers()))
 
+    def _reports(self) -> sa.ColumnElement[bool]:
+        return Report.answer_id.in_(sa.select(Answer.id).where(self._answers()))
+
     def _accounts(self) -> sa.ColumnElement[bool]:
         if self.role == Role.admin:
             return sa.true()
@@ -152,6 +156,7 @@ _RULES = {
     Session: Scope._sessions,
     Answer: Scope._answers,
     Reply: Scope._replies,
+    Report: Scope._reports,
     Account: Scope._accounts,
     AuditEvent: Scope._journal,
 }

@@ -119,6 +119,17 @@ class Screening:
     def in_field(self, field: Field | str) -> tuple[Match, ...]:
         return tuple(match for match in self.matches if match.field == field)
 
+    @property
+    def bits(self) -> int:
+        """The flags as stored with the comment (``Answer.flags``), for the queue's filter."""
+        return sum(FLAG_BITS[flag] for flag in self.flags)
+
+
+#: A flag's bit in the stored ``flags`` column. Never renumber: stored values use them.
+FLAG_BITS: dict[Flag, int] = {flag: 1 << rank for rank, flag in enumerate(Flag)}
+#: The bits of the personal-data flags together.
+PERSONAL_DATA_BITS = sum(FLAG_BITS[flag] for flag in PERSONAL_DATA)
+
 
 #: Placeholders of a suggested redaction. Insults and shouting have none: whether to
 #: cut, rewrite or reject is the moderator's call.

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from avis.accounts import jobs as account_jobs
+from avis.moderation import jobs as moderation_jobs
 from avis.surveys import jobs as survey_jobs
 
 HOUR = dt.timedelta(hours=1)
@@ -99,5 +100,6 @@ JOBS: tuple[Job, ...] = (
     # After the scores and the day's moderation: bodies with a first published review.
     Job("invite_training_bodies", account_jobs.invite_training_bodies, DAY),
     Job("prune_account_sessions", account_jobs.prune_account_sessions, DAY),
+    Job("screen_comments", moderation_jobs.screen_waiting, MINUTE),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -19,6 +19,7 @@ from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment
 from avis.db import db, insert_skipping_conflicts
 from avis.mail.models import MessageStatus, OutboxMessage
+from avis.moderation import prescreen
 from avis.surveys.forms import AnswerForm, FollowUpForm
 from avis.surveys.models.answers import (
     DIMENSIONS,
@@ -56,6 +57,9 @@ def record_answer(invitation: Invitation, form: AnswerForm) -> bool:
         "comment_text": form.comment_text.data,
         "comment_public": public,
         "comment_status": CommentStatus.pending if public else None,
+        # Screened as it is saved: the moderation queue filters on the flags.
+        "flags": prescreen.screen(form.comment_text.data, form.comment_title.data).bits
+        if public else None,
         "answered_on": clock.today(),
     })
     _close(invitation)

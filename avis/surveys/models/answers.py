@@ -141,6 +141,13 @@ class Answer(AboutSession, Base):
         string_enum(ExclusionReason, 16))
     #: when it was excluded or included again: the hourly score refresh looks for it
     exclusion_changed_dt: Mapped[dt.datetime | None] = mapped_column(index=True)
+    #: pre-screening flags of the comment (``prescreen.Flag`` bits, a help for moderators,
+    #: never a decision); None until screened
+    flags: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    #: the moderator who took this comment in a batch (others see it taken)
+    assigned_to_id: Mapped[int | None]
+    #: until when the batch is theirs
+    assigned_until: Mapped[dt.datetime | None]
 
     def __repr__(self) -> str:
         return f"<Answer {self.id} session={self.session_id} overall={self.overall}>"
@@ -151,6 +158,11 @@ class Reply(Base):
     feature; moderated like comments)."""
 
     __tablename__ = "replies"
+    __table_args__ = (
+        sa.Index("ix_replies_pending", "created_dt",
+                 postgresql_where=sa.text("status = 'pending'"),
+                 sqlite_where=sa.text("status = 'pending'")),
+    )
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,6 +176,19 @@ class Reply(Base):
                                                   default=CommentStatus.pending)
     #: when the body wrote it
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: when the body last changed it (a published reply edited waits for moderation again)
+    updated_dt: Mapped[dt.datetime | None]
+    #: the account that wrote it (not a foreign key: the reply outlives the account)
+    author_id: Mapped[int | None]
+    #: why the reply was rejected or withdrawn
+    rejection_reason: Mapped[RejectionReason | None] = mapped_column(
+        string_enum(RejectionReason, 16))
+    #: when a moderator last decided on it
+    moderated_dt: Mapped[dt.datetime | None]
+    #: who did (not a foreign key: the decision outlives the account)
+    moderated_by_id: Mapped[int | None]
+    #: pre-screening flags (``prescreen.Flag`` bits); None until screened
+    flags: Mapped[int | None] = mapped_column(sa.SmallInteger)
 
 
 class Situation(enum.StrEnum):
