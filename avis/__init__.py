@@ -50,6 +50,7 @@ def create_app(
     from avis.api.views import bp as api_bp
     from avis.audit.views import bp as audit_bp
     from avis.mail.webhook import bp as webhook_bp
+    from avis.moderation.statistics_views import bp as moderation_stats_bp
     from avis.moderation.views import bp as moderation_bp
     from avis.opendata.views import bp as opendata_bp
     from avis.public import caching
@@ -69,6 +70,7 @@ def create_app(
     app.register_blueprint(accounts_admin_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(moderation_stats_bp)
     account_sessions.init_app(app)
     from avis import admin
 

@@ -174,6 +174,8 @@ SETTINGS: tuple[Setting, ...] = (
     # Email an activation link to every training body with a published review and no
     # account (once, with one reminder after 7 days).
     Setting("BODY_ACCOUNT_INVITATIONS", _flag, True),
+    # Moderators get a daily email when a comment, reply or report has waited longer.
+    Setting("MODERATION_DELAY_HOURS", _strictly_positive_int, 48),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,8 +1,11 @@
-"""Emails about accounts (activation, reminder, forgotten password), sent by a job.
+"""Emails about accounts (activation, reminder, forgotten password) and to their owners
+(a report decided, a moderation backlog), sent by a job.
 
 Same discipline as the survey outbox: a row queued in the transaction that decides the
 email, claimed under a lease, the link's token minted and its hash committed before
-anything leaves, the outcome recorded after the send without holding a lock.
+anything leaves, the outcome recorded after the send without holding a lock. The emails
+that tell something (a decision, a backlog) carry no token: only a link to the back
+office, where one signs in.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 import mjml
 import sqlalchemy as sa
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 
 from avis import clock
 from avis.accounts import operations
@@ -24,13 +27,18 @@ from avis.accounts.models import (
     AccountMessage,
     AccountMessageStatus,
     AccountStatus,
+    Role,
     TokenPurpose,
 )
+from avis.catalog.models.courses import Course
 from avis.db import db
 from avis.mail.backends import Batch, DeliveryState, MailBackend, Recipient, backend_for
 from avis.mail.backends.base import Content
 from avis.mail.message import single_line
 from avis.mail.suppressions import is_suppressed_clause
+from avis.moderation import statistics
+from avis.moderation.models import Report, ReportStatus, Subject
+from avis.surveys.models.answers import Answer
 
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 6
@@ -39,13 +47,20 @@ BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minute
 #: Claimed per round: account mail is a trickle, not a campaign.
 BATCH = 50
 
-#: Which link each email carries, and the account status it still makes sense for.
+#: The token each email's link carries (the other emails carry none).
 PURPOSE = {AccountMail.activation: TokenPurpose.activation,
            AccountMail.activation_reminder: TokenPurpose.activation,
            AccountMail.reset: TokenPurpose.reset}
+#: The account status each email still makes sense for.
 STILL_USEFUL = {AccountMail.activation: AccountStatus.invited,
                 AccountMail.activation_reminder: AccountStatus.invited,
-                AccountMail.reset: AccountStatus.active}
+                AccountMail.reset: AccountStatus.active,
+                AccountMail.report_decided: AccountStatus.active,
+                AccountMail.moderation_backlog: AccountStatus.active}
+#: Emails nobody asked for at that moment: never to a suppressed address. (An activation
+#: or a new password is asked for, by staff or the person: it is tried anyway.)
+UNASKED = frozenset({AccountMail.activation_reminder, AccountMail.report_decided,
+                     AccountMail.moderation_backlog})
 
 
 def dispatch(backend: MailBackend | None = None) -> dict[str, int]:
@@ -78,7 +93,8 @@ def _dispatch_round(backend: MailBackend) -> dict[str, int]:
         db.session.commit()
         return {}
     rows = db.session.execute(
-        sa.select(m.id, m.kind, m.locale, m.attempts, Account.id.label("account_id"),
+        sa.select(m.id, m.kind, m.locale, m.attempts, m.report_id,
+                  Account.id.label("account_id"),
                   Account.email, Account.name, Account.status, Account.role,
                   is_suppressed_clause(Account.email).label("suppressed"))
         .join(Account, Account.id == m.account_id).where(m.id.in_(claimed))).all()
@@ -86,13 +102,14 @@ def _dispatch_round(backend: MailBackend) -> dict[str, int]:
     outgoing: list[tuple[int, int, Batch]] = []
     for row in rows:
         kind = AccountMail(row.kind)
-        if row.status != STILL_USEFUL[kind] or (kind == AccountMail.activation_reminder
-                                                and row.suppressed):
+        content = None
+        if row.status == STILL_USEFUL[kind] and not (kind in UNASKED and row.suppressed):
+            content = _content(row, kind)
+        if content is None:
             _finish(row.id, AccountMessageStatus.cancelled, "no longer needed")
             counts["cancelled"] = counts.get("cancelled", 0) + 1
             continue
-        token = operations.mint_token(row.account_id, PURPOSE[kind])
-        outgoing.append((row.id, row.attempts, _batch(row, kind, token)))
+        outgoing.append((row.id, row.attempts, _batch(row, kind, content)))
     # Tokens are committed before the emails leave: every link sent already works.
     db.session.commit()
     for message_id, attempts, batch in outgoing:
@@ -120,9 +137,66 @@ def _finish(message_id: int, status: AccountMessageStatus, error: str | None,
                                last_error=error[:500] if error else None, **values))
 
 
-def _batch(row: sa.Row, kind: AccountMail, token: str) -> Batch:
-    content = render(kind, link=f"{current_app.config['BASE_URL']}/login/lien/{token}",
-                     email=row.email, role=str(row.role), locale=row.locale)
+def _content(row: sa.Row, kind: AccountMail) -> Content | None:
+    """The email of ``row``; None when there is nothing left to tell."""
+    base_url = current_app.config["BASE_URL"]
+    if kind == AccountMail.report_decided:
+        return _report_decided(row, base_url)
+    if kind == AccountMail.moderation_backlog:
+        return _moderation_backlog(row, base_url)
+    token = operations.mint_token(row.account_id, PURPOSE[kind])
+    return render(kind, link=f"{base_url}/login/lien/{token}", email=row.email,
+                  role=str(row.role), locale=row.locale)
+
+
+def _report_decided(row: sa.Row, base_url: str) -> Content | None:
+    """The decision on the body's report and the moderator's message; the review is named
+    by its public title and its course, which the body already reads on its page."""
+    found = db.session.execute(
+        sa.select(Report.status, Report.message, Answer.comment_title,
+                  Course.title.label("course"))
+        .join(Answer, Answer.id == Report.answer_id).join(Course, Course.id == Answer.course_id)
+        .where(Report.id == row.report_id)).first()
+    if found is None or found.status == ReportStatus.open:
+        return None
+    return render(AccountMail.report_decided, link=f"{base_url}/admin/", locale=row.locale,
+                  title=found.comment_title, course=found.course,
+                  kept=found.status == ReportStatus.kept, message=found.message)
+
+
+def _moderation_backlog(row: sa.Row, base_url: str) -> Content | None:
+    """Counts of what waits too long in the moderator's scope, taken now: what was decided
+    since the job queued the email is not told (nothing left: not sent)."""
+    account = db.session.get(Account, row.account_id)
+    if account is None or account.role != Role.moderator:
+        return None
+    waiting = statistics.overdue(account)
+    if not any(item.count for item in waiting.values()):
+        return None
+    with force_locale(row.locale):
+        items = [_backlog_line(item) for item in waiting.values() if item.count]
+    return render(AccountMail.moderation_backlog, link=f"{base_url}/admin/moderation",
+                  locale=row.locale, items=items,
+                  hours=current_app.config["MODERATION_DELAY_HOURS"])
+
+
+def _backlog_line(item: statistics.Backlog) -> str:
+    assert item.age is not None  # some wait
+    if item.subject == Subject.comment:
+        return ngettext("%(num)s comment, the oldest answered %(age)s ago",
+                        "%(num)s comments, the oldest answered %(age)s ago", item.count,
+                        age=statistics.describe_wait(item.age, in_days=True))
+    age = statistics.describe_wait(item.age)
+    if item.subject == Subject.reply:
+        return ngettext("%(num)s reply of a training body, waiting for %(age)s",
+                        "%(num)s replies of training bodies, the oldest waiting for %(age)s",
+                        item.count, age=age)
+    return ngettext("%(num)s report on a review, waiting for %(age)s",
+                    "%(num)s reports on reviews, the oldest waiting for %(age)s",
+                    item.count, age=age)
+
+
+def _batch(row: sa.Row, kind: AccountMail, content: Content) -> Batch:
     recipient = Recipient(message_id=row.id, invitation_id=None, email=row.email,
                           name=single_line(row.name) if row.name else None,
                           subject=content.subject, substitutions={}, headers={})
@@ -130,24 +204,33 @@ def _batch(row: sa.Row, kind: AccountMail, token: str) -> Batch:
                  sender_name="avis", category=f"account_{kind}")
 
 
-def render(kind: AccountMail, *, link: str, email: str, role: str, locale: str = "fr") -> Content:
+def render(kind: AccountMail, *, link: str, locale: str = "fr", **values: object) -> Content:
     """The email with its link written in (one recipient: no substitution tags)."""
-    context = {"kind": str(kind), "link": link, "email": email, "role": role,
+    context = {"kind": str(kind), "link": link,
                "activation_days": operations.TOKEN_LIFETIMES[TokenPurpose.activation].days,
                "reset_minutes": int(operations.TOKEN_LIFETIMES[TokenPurpose.reset]
                                     .total_seconds() // 60),
-               "login_url": f"{current_app.config['BASE_URL']}/login"}
+               "login_url": f"{current_app.config['BASE_URL']}/login", **values}
+    # The link's emails share one template; the others have their own.
+    name = "message" if kind in PURPOSE else str(kind)
     with force_locale(locale):
-        subject = _subject(kind)
-        text = render_template("mail/account/message.txt", **context)
-        source = render_template("mail/account/message.mjml.html", **context)
+        subject = _subject(kind, context)
+        text = render_template(f"mail/account/{name}.txt", **context)
+        source = render_template(f"mail/account/{name}.mjml.html", **context)
     html = mjml.mjml2html(source, disable_comments=True, fonts={})
     lines = [line.rstrip() for line in text.strip().splitlines()]
     return Content(subject=single_line(subject),
                    text=re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n", html=html)
 
 
-def _subject(kind: AccountMail) -> str:
+def _subject(kind: AccountMail, context: dict[str, object]) -> str:
+    if kind == AccountMail.report_decided:
+        return gettext("Your report on a review: the moderator’s decision")
+    if kind == AccountMail.moderation_backlog:
+        hours = context["hours"]
+        assert isinstance(hours, int)
+        return ngettext("Moderation: items have waited more than %(num)s hour",
+                        "Moderation: items have waited more than %(num)s hours", hours)
     if kind == AccountMail.reset:
         return gettext("Choose a new password for avis")
     if kind == AccountMail.activation_reminder:

@@ -16,7 +16,8 @@ from avis.accounts.models import Account
 from avis.accounts.scope import Scope
 from avis.audit.operations import record
 from avis.db import db
-from avis.moderation.models import Decision, ModerationEvent
+from avis.moderation import prescreen
+from avis.moderation.models import Decision, ModerationEvent, Subject
 from avis.surveys.models.answers import (
     Answer,
     CommentStatus,
@@ -62,21 +63,45 @@ def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
 
 
 def _answer(answer_id: int, scope: Scope) -> Answer:
-    found = db.session.scalar(sa.select(Answer).where(Answer.id == answer_id, _in_scope(scope)))
+    # Fresh from the database: decisions are UPDATE statements that bypass the session.
+    found = db.session.scalar(sa.select(Answer).where(Answer.id == answer_id, _in_scope(scope))
+                              .execution_options(populate_existing=True))
     if found is None:
         raise NotFound()
     return found
 
 
-def _conflict(answer_id: int) -> AlreadyDecided:
-    status = db.session.scalar(sa.select(Answer.comment_status).where(Answer.id == answer_id))
-    last = db.session.scalars(sa.select(ModerationEvent).where(
-        ModerationEvent.answer_id == answer_id,
-        ModerationEvent.decision.not_in([Decision.redact, Decision.exclude, Decision.include]))
+#: The decisions that move an item between waiting, shown and not shown.
+MOVES = (Decision.publish, Decision.reject, Decision.withdraw, Decision.undo, Decision.keep,
+         Decision.remove)
+
+
+def last_move(answer_id: int, subject: Subject,
+              decisions: tuple[Decision, ...] = MOVES) -> ModerationEvent | None:
+    return db.session.scalars(sa.select(ModerationEvent).where(
+        ModerationEvent.answer_id == answer_id, ModerationEvent.subject == subject,
+        ModerationEvent.decision.in_(decisions))
         .order_by(ModerationEvent.id.desc()).limit(1)).first()
+
+
+def conflict(answer_id: int, status: object, subject: Subject = Subject.comment
+             ) -> AlreadyDecided:
+    """Who decided first, and what, for the moderator who came second."""
+    last = last_move(answer_id, subject)
     return AlreadyDecided(status=str(status), decision=str(last.decision) if last else None,
                           actor_id=last.actor_id if last else None,
                           occurred_dt=last.occurred_dt if last else None)
+
+
+def undoable(answer_id: int, subject: Subject) -> ModerationEvent:
+    """The item's last decision, if it was taken today (Paris time) and not undone yet."""
+    last = last_move(answer_id, subject, (Decision.publish, Decision.reject, Decision.withdraw))
+    if last is None or last.occurred_dt.astimezone(clock.PARIS).date() != clock.today() \
+            or db.session.scalar(sa.select(sa.func.count()).select_from(ModerationEvent).where(
+                ModerationEvent.answer_id == answer_id, ModerationEvent.subject == subject,
+                ModerationEvent.id > last.id, ModerationEvent.decision == Decision.undo)):
+        raise ModerationError("nothing_to_undo")
+    return last
 
 
 def _move(answer_id: int, scope: Scope, *, from_status: CommentStatus,
@@ -92,23 +117,28 @@ def _move(answer_id: int, scope: Scope, *, from_status: CommentStatus,
         .returning(Answer.id).execution_options(synchronize_session=False)).first()
     if changed is None:
         _answer(answer_id, scope)  # NotFound if it is not the moderator's to decide
-        raise _conflict(answer_id)
+        raise conflict(answer_id, db.session.scalar(
+            sa.select(Answer.comment_status).where(Answer.id == answer_id)))
 
 
-def _history(answer_id: int, decision: Decision, by: Account, *, previous_status: str | None,
-             qualification: str | None = None, reason: str | None = None,
-             previous_title: str | None = None, previous_text: str | None = None) -> None:
+def history(answer_id: int, decision: Decision, by: Account, *, previous_status: str | None,
+            qualification: str | None = None, reason: str | None = None,
+            previous_title: str | None = None, previous_text: str | None = None,
+            subject: Subject = Subject.comment, object_id: int | None = None) -> None:
+    """The decision's history row and its audit event (``object_id``: the reply's or the
+    report's id when the decision is about one)."""
     db.session.add(ModerationEvent(
-        answer_id=answer_id, decision=decision, qualification=qualification, reason=reason,
-        previous_status=previous_status, previous_title=previous_title,
+        answer_id=answer_id, decision=decision, subject=subject, qualification=qualification,
+        reason=reason, previous_status=previous_status, previous_title=previous_title,
         previous_text=previous_text, actor_id=by.id, occurred_dt=clock.now()))
     changes: dict[str, object] = {"status": previous_status}
     if qualification:
         changes["qualification"] = qualification
     if reason:
         changes["reason"] = reason
-    record(f"comment.{decision}", object_type="answer", object_id=answer_id, changes=changes,
-           actor=by)
+    record(f"{subject}.{decision}",
+           object_type="answer" if subject == Subject.comment else str(subject),
+           object_id=answer_id if object_id is None else object_id, changes=changes, actor=by)
 
 
 def publish(answer_id: int, qualification: Qualification, *, by: Account) -> None:
@@ -117,7 +147,7 @@ def publish(answer_id: int, qualification: Qualification, *, by: Account) -> Non
     _move(answer_id, Scope.of(by), from_status=CommentStatus.pending,
           to_status=CommentStatus.published, qualification=qualification,
           rejection_reason=None, moderated_by_id=by.id)
-    _history(answer_id, Decision.publish, by, previous_status="pending",
+    history(answer_id, Decision.publish, by, previous_status="pending",
              qualification=qualification)
 
 
@@ -127,7 +157,7 @@ def reject(answer_id: int, reason: RejectionReason, *, by: Account) -> None:
     _move(answer_id, Scope.of(by), from_status=CommentStatus.pending,
           to_status=CommentStatus.rejected, rejection_reason=reason, qualification=None,
           moderated_by_id=by.id)
-    _history(answer_id, Decision.reject, by, previous_status="pending", reason=reason)
+    history(answer_id, Decision.reject, by, previous_status="pending", reason=reason)
 
 
 def withdraw(answer_id: int, reason: RejectionReason, *, by: Account) -> None:
@@ -135,7 +165,7 @@ def withdraw(answer_id: int, reason: RejectionReason, *, by: Account) -> None:
     reason = RejectionReason(reason)
     _move(answer_id, Scope.of(by), from_status=CommentStatus.published,
           to_status=CommentStatus.rejected, rejection_reason=reason, moderated_by_id=by.id)
-    _history(answer_id, Decision.withdraw, by, previous_status="published", reason=reason)
+    history(answer_id, Decision.withdraw, by, previous_status="published", reason=reason)
 
 
 def undo(answer_id: int, *, by: Account) -> None:
@@ -143,28 +173,15 @@ def undo(answer_id: int, *, by: Account) -> None:
     comment waits for moderation again (a withdrawal is undone to published)."""
     scope = Scope.of(by)
     answer = _answer(answer_id, scope)
-    last = db.session.scalars(sa.select(ModerationEvent).where(
-        ModerationEvent.answer_id == answer_id,
-        ModerationEvent.decision.in_([Decision.publish, Decision.reject, Decision.withdraw]))
-        .order_by(ModerationEvent.id.desc()).limit(1)).first()
-    today = clock.today()
-    if last is None or last.occurred_dt.astimezone(clock.PARIS).date() != today \
-            or _undone_since(answer_id, last.id):
-        raise ModerationError("nothing_to_undo")
+    last = undoable(answer_id, Subject.comment)
     back = CommentStatus.published if last.decision == Decision.withdraw \
         else CommentStatus.pending
     _move(answer_id, scope, from_status=CommentStatus(answer.comment_status), to_status=back,
           rejection_reason=None, qualification=(answer.qualification
                                                 if back == CommentStatus.published else None),
           moderated_by_id=by.id)
-    _history(answer_id, Decision.undo, by, previous_status=str(answer.comment_status),
-             reason=str(last.decision))
-
-
-def _undone_since(answer_id: int, event_id: int) -> bool:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(ModerationEvent).where(
-        ModerationEvent.answer_id == answer_id, ModerationEvent.id > event_id,
-        ModerationEvent.decision == Decision.undo)) > 0
+    history(answer_id, Decision.undo, by, previous_status=str(answer.comment_status),
+            reason=str(last.decision))
 
 
 def redact(answer_id: int, *, title: str | None, text: str, by: Account) -> None:
@@ -183,7 +200,8 @@ def redact(answer_id: int, *, title: str | None, text: str, by: Account) -> None
         return
     previous_title, previous_text = answer.comment_title, answer.comment_text
     answer.comment_title, answer.comment_text = title, text
-    _history(answer_id, Decision.redact, by, previous_status=str(answer.comment_status),
+    answer.flags = prescreen.screen(text, title).bits
+    history(answer_id, Decision.redact, by, previous_status=str(answer.comment_status),
              previous_title=previous_title, previous_text=previous_text)
 
 
@@ -195,7 +213,7 @@ def exclude(answer_id: int, reason: ExclusionReason, *, by: Account) -> None:
         raise ModerationError("already_excluded")
     answer.excluded_reason = reason
     answer.exclusion_changed_dt = clock.now()
-    _history(answer_id, Decision.exclude, by, previous_status=_status(answer), reason=reason)
+    history(answer_id, Decision.exclude, by, previous_status=_status(answer), reason=reason)
 
 
 def include(answer_id: int, *, by: Account) -> None:
@@ -206,13 +224,14 @@ def include(answer_id: int, *, by: Account) -> None:
     previous = str(answer.excluded_reason)
     answer.excluded_reason = None
     answer.exclusion_changed_dt = clock.now()
-    _history(answer_id, Decision.include, by, previous_status=_status(answer), reason=previous)
+    history(answer_id, Decision.include, by, previous_status=_status(answer), reason=previous)
 
 
 def _answer_any(answer_id: int, scope: Scope) -> Answer:
     """Any answer of the scope, with or without a comment (ratings can be fraudulent)."""
     found = db.session.scalar(sa.select(Answer).where(Answer.id == answer_id,
-                                                      scope.where(Answer)))
+                                                      scope.where(Answer))
+                              .execution_options(populate_existing=True))
     if found is None:
         raise NotFound()
     return found

@@ -6,24 +6,27 @@ the trainee: the comment, its marks, the course, the body and the session's mont
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from avis import clock
 from avis.accounts.access import allow, safe_next
 from avis.accounts.models import Account, Role
-from avis.accounts.scope import scoped
+from avis.accounts.scope import Scope, scoped
 from avis.accounts.sessions import signed_in_account
 from avis.admin import admin_blueprint
+from avis.audit.operations import record
 from avis.catalog.models.courses import Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
-from avis.moderation import operations, prescreen
+from avis.moderation import operations, prescreen, replies, reports
 from avis.moderation.forms import (
     DECISION_NAMES,
     ERRORS,
@@ -31,16 +34,21 @@ from avis.moderation.forms import (
     FLAG_LABELS,
     QUALIFICATIONS,
     REJECTION_REASONS,
+    REPORT_REASONS,
+    SUBJECT_NAMES,
     TABS,
     ConfirmForm,
     ExcludeForm,
+    KeepForm,
+    PageForm,
     PublishForm,
     QueueFilterForm,
     RedactForm,
     RejectForm,
+    RemoveForm,
 )
-from avis.moderation.models import ModerationEvent
-from avis.surveys.models.answers import DIMENSIONS, Answer, CommentStatus
+from avis.moderation.models import ModerationEvent, Report, ReportStatus
+from avis.surveys.models.answers import DIMENSIONS, Answer, CommentStatus, Qualification, Reply
 
 bp = admin_blueprint("moderation", __name__, template_folder="templates")
 
@@ -53,6 +61,7 @@ def _labels() -> dict[str, object]:
     return {"qualifications": QUALIFICATIONS, "rejection_reasons": REJECTION_REASONS,
             "exclusion_reasons": EXCLUSION_REASONS, "tabs": TABS, "dimensions": DIMENSIONS,
             "decision_names": DECISION_NAMES, "flag_labels": FLAG_LABELS,
+            "report_reasons": REPORT_REASONS, "subject_names": SUBJECT_NAMES, "takers": {},
             "pieces": _pieces}
 
 
@@ -86,12 +95,31 @@ def _items(statement: sa.Select) -> sa.Select:
             .join(Session, Session.id == Answer.session_id))
 
 
-def _filtered(form: QueueFilterForm, tab: str) -> sa.Select:
+def _base(tab: str) -> sa.Select:
+    """The tab's items within the scope: ``Answer`` first, then the reply or report."""
+    if tab == "reponses":
+        return (scoped(Answer).add_columns(Reply).join(Reply, Reply.answer_id == Answer.id)
+                .where(Reply.status == CommentStatus.pending))
+    if tab == "signalements":
+        return (scoped(Answer).add_columns(Report).join(Report, Report.answer_id == Answer.id)
+                .where(Report.status == ReportStatus.open))
     statement = scoped(Answer).where(Answer.comment_status.is_not(None))
     if tab == "attente":
-        statement = statement.where(Answer.comment_status == CommentStatus.pending)
-    else:
-        statement = statement.where(Answer.comment_status != CommentStatus.pending)
+        return statement.where(Answer.comment_status == CommentStatus.pending)
+    return statement.where(Answer.comment_status != CommentStatus.pending)
+
+
+def _flag_filter(signal: str, flags: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    if signal == "aucun":
+        return flags == 0
+    bits = {"tous": sum(prescreen.FLAG_BITS.values()),
+            "donnees": prescreen.PERSONAL_DATA_BITS}.get(signal) \
+        or prescreen.FLAG_BITS[prescreen.Flag(signal)]
+    return flags.op("&")(bits) != 0
+
+
+def _filtered(form: QueueFilterForm, tab: str) -> sa.Select:
+    statement = _base(tab)
     if form.departement.data:
         statement = statement.where(Session.departement == form.departement.data)
     if form.siret.data:
@@ -100,42 +128,80 @@ def _filtered(form: QueueFilterForm, tab: str) -> sa.Select:
         statement = statement.where(Answer.answered_on >= form.depuis.data)
     if form.jusqu.data:
         statement = statement.where(Answer.answered_on <= form.jusqu.data)
+    if form.signal.data:
+        statement = statement.where(_flag_filter(
+            form.signal.data, Reply.flags if tab == "reponses" else Answer.flags))
+    if form.lot.data and tab == "attente":
+        taken = sa.and_(Answer.assigned_to_id.is_not(None),
+                        Answer.assigned_until > clock.now())
+        statement = statement.where(
+            sa.and_(taken, Answer.assigned_to_id == _me().id) if form.lot.data == "miens"
+            else sa.not_(taken))
     if form.q.data:
         words = "%" + form.q.data.replace("\\", "\\\\").replace("%", "\\%") \
             .replace("_", "\\_") + "%"
-        statement = statement.where(sa.or_(Answer.comment_text.ilike(words, escape="\\"),
-                                           Answer.comment_title.ilike(words, escape="\\")))
+        searched = [Answer.comment_text, Answer.comment_title]
+        if tab == "reponses":
+            searched.append(Reply.text)
+        if tab == "signalements":
+            searched.append(Report.text)
+        statement = statement.where(sa.or_(*(column.ilike(words, escape="\\")
+                                             for column in searched)))
     return statement
+
+
+#: Oldest first, but the decided ones latest first.
+_ORDER = {
+    "attente": (Answer.answered_on, Answer.id),
+    "reponses": (sa.func.coalesce(Reply.updated_dt, Reply.created_dt), Reply.id),
+    "signalements": (Report.created_dt, Report.id),
+    "decides": (Answer.moderated_dt.desc(), Answer.id.desc()),
+}
 
 
 @bp.get("/moderation")
 @allow(*MODERATORS)
 def queue() -> ResponseReturnValue:
-    """Comments awaiting (oldest first) or decided (latest first), 20 a page."""
+    """Comments, replies or reports awaiting (oldest first), or the decided comments
+    (latest first), 20 a page."""
     form = QueueFilterForm(request.args)
     if not form.validate():
         abort(400)
     tab = form.onglet.data or "attente"
     page = form.page.data or 1
-    statement = _items(_filtered(form, tab))
-    order = ((Answer.answered_on, Answer.id) if tab == "attente"
-             else (Answer.moderated_dt.desc(), Answer.id.desc()))
     rows = db.session.execute(
-        statement.add_columns(sa.func.count().over().label("total"))
-        .order_by(*order).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        _items(_filtered(form, tab)).add_columns(sa.func.count().over().label("total"))
+        .order_by(*_ORDER[tab]).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     total = rows[0].total if rows else 0
-    counts = {name: db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            _items(_filtered(form, name)).with_only_columns(Answer.id).subquery()))
+    counts = {name: db.session.scalar(sa.select(sa.func.count()).select_from(
+        _items(_filtered(form, name)).with_only_columns(Answer.id).subquery()))
         for name in TABS}
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     screenings = {row[0].id: _screen(row[0]) for row in rows}
+    takers = _takers(row[0] for row in rows)
+    unflagged = [row[0].id for row in rows if tab == "attente"
+                 and row[0].comment_status == CommentStatus.pending
+                 and not screenings[row[0].id]]
     return render_template(
         "moderation/queue.html", form=form, tab=tab, rows=rows, total=total, page=page,
-        screenings=screenings,
-        pages=max(1, -(-total // PAGE_SIZE)), counts=counts, args=args,
+        screenings=screenings, takers=takers, unflagged=unflagged,
+        reply_screenings={row[1].id: prescreen.screen(row[1].text) for row in rows
+                          if tab == "reponses"},
+        pages=max(1, -(-total // PAGE_SIZE)), counts=counts, args=args, now=clock.now(),
         today=clock.today(), publish_form=PublishForm(formdata=None),
-        reject_form=RejectForm(formdata=None), here=request.full_path.rstrip("?"))
+        reject_form=RejectForm(formdata=None), keep_form=KeepForm(formdata=None),
+        remove_form=RemoveForm(formdata=None), page_form=PageForm(formdata=None),
+        here=request.full_path.rstrip("?"))
+
+
+def _takers(answers: Iterable[Answer]) -> dict[int, str]:
+    """Who took which comment of the page in a batch (while it is theirs)."""
+    now = clock.now()
+    ids = {a.assigned_to_id for a in answers
+           if a.assigned_to_id and a.assigned_until and a.assigned_until > now}
+    return dict(db.session.execute(
+        sa.select(Account.id, Account.email).where(Account.id.in_(ids))).tuples().all()) \
+        if ids else {}
 
 
 @bp.get("/moderation/<int:answer_id>")
@@ -192,15 +258,22 @@ def decide(answer_id: int, decision: str) -> ResponseReturnValue:
         abort(404)
     if db.session.scalar(scoped(Answer, Answer.id).where(Answer.id == answer_id)) is None:
         abort(404)  # unknown or someone else's, before anything is read of the form
-    form_class, operation = _DECISIONS[decision]
+    return _take(answer_id, *_DECISIONS[decision],
+                 gettext("Done: comment no. %(id)s.", id=answer_id),
+                 fallback=url_for("moderation.item", answer_id=answer_id))
+
+
+def _take(item_id: int, form_class: type, operation: Any, done: str,
+          fallback: str | None = None) -> ResponseReturnValue:
+    """Validate the decision's form, take it, commit, and go back where the moderator
+    was with a message saying what happened."""
     form = form_class()
-    back = safe_next(request.form.get("retour")) or url_for("moderation.item",
-                                                            answer_id=answer_id)
+    back = safe_next(request.form.get("retour")) or fallback or url_for("moderation.queue")
     if not form.validate_on_submit():
         flash(gettext("Choose an option before deciding."), "text")
         return redirect(back, code=303)
     try:
-        operation(answer_id, form, _me())
+        operation(item_id, form, _me())
     except operations.NotFound:
         db.session.rollback()
         abort(404)
@@ -212,7 +285,7 @@ def decide(answer_id: int, decision: str) -> ResponseReturnValue:
         flash(str(ERRORS.get(error.code, error.code)), "text")
     else:
         db.session.commit()
-        flash(gettext("Done: comment no. %(id)s.", id=answer_id), "text")
+        flash(done, "text")
     return redirect(back, code=303)
 
 
@@ -223,3 +296,136 @@ def _already_decided(late: operations.AlreadyDecided) -> str:
         else "?"
     return gettext("Someone decided first: %(who)s, at %(when)s (%(what)s).",
                    who=who or "?", when=when, what=late.decision or late.status)
+
+
+#: Replies: URL word → (form, operation).
+_REPLY_DECISIONS: dict[str, tuple[type, Any]] = {
+    "publier": (ConfirmForm, lambda i, f, by: replies.publish(i, by=by)),
+    "rejeter": (RejectForm, lambda i, f, by: replies.reject(i, f.reason.data, by=by)),
+    "retirer": (RejectForm, lambda i, f, by: replies.withdraw(i, f.reason.data, by=by)),
+    "annuler": (ConfirmForm, lambda i, f, by: replies.undo(i, by=by)),
+}
+#: Reports: URL word → (form, operation).
+_REPORT_DECISIONS: dict[str, tuple[type, Any]] = {
+    "garder": (KeepForm, lambda i, f, by: reports.keep(i, f.message.data, by=by)),
+    "retirer": (RemoveForm, lambda i, f, by: reports.remove(i, f.reason.data, f.message.data,
+                                                            by=by)),
+}
+
+
+@bp.post("/moderation/reponses/<int:reply_id>/<decision>")
+@allow(*MODERATORS)
+def decide_reply(reply_id: int, decision: str) -> ResponseReturnValue:
+    """A decision on a body's reply (POST, CSRF, audited)."""
+    if decision not in _REPLY_DECISIONS:
+        abort(404)
+    if db.session.scalar(scoped(Reply, Reply.id).where(Reply.id == reply_id)) is None:
+        abort(404)
+    return _take(reply_id, *_REPLY_DECISIONS[decision],
+                 gettext("Done: reply no. %(id)s.", id=reply_id))
+
+
+@bp.post("/moderation/signalements/<int:report_id>/<decision>")
+@allow(*MODERATORS)
+def decide_report(report_id: int, decision: str) -> ResponseReturnValue:
+    """A decision on a body's report (POST, CSRF, audited); the body is told by email."""
+    if decision not in _REPORT_DECISIONS:
+        abort(404)
+    if db.session.scalar(scoped(Report, Report.id).where(Report.id == report_id)) is None:
+        abort(404)
+    return _take(report_id, *_REPORT_DECISIONS[decision],
+                 gettext("Done: report no. %(id)s.", id=report_id))
+
+
+def _page_ids() -> list[int]:
+    """The comment ids a page form carried (at most a page's worth, numbers only)."""
+    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    return ids[:PAGE_SIZE]
+
+
+@bp.post("/moderation/publier-la-page")
+@allow(*MODERATORS)
+def publish_page() -> ResponseReturnValue:
+    """Publish every comment of the page the pre-screening did not flag, once the
+    moderator confirms having read them. Each is screened again (its text may have
+    changed since the page was shown) and decided on its own, with its own audit event;
+    the tone follows the marks (4 and more positive, 2 and less negative)."""
+    form = PageForm()
+    back = safe_next(request.form.get("retour")) or url_for("moderation.queue")
+    if not form.validate_on_submit() or not form.confirm.data:
+        flash(gettext("Tick the box to confirm you have read these comments."), "text")
+        return redirect(back, code=303)
+    me = _me()
+    answers = db.session.scalars(scoped(Answer).where(
+        Answer.id.in_(_page_ids()), Answer.comment_status == CommentStatus.pending)).all()
+    published = skipped = 0
+    for answer in answers:
+        if prescreen.screen(answer.comment_text, answer.comment_title):
+            skipped += 1
+            continue
+        try:
+            operations.publish(answer.id, _tone(answer), by=me)
+        except operations.ModerationError:
+            skipped += 1  # decided meanwhile by someone else: their decision stands
+        else:
+            published += 1
+    db.session.commit()
+    flash(ngettext("%(num)s comment published.", "%(num)s comments published.", published)
+          + (" " + ngettext("%(num)s left for a closer look.", "%(num)s left for a closer look.",
+                            skipped) if skipped else ""), "text")
+    return redirect(back, code=303)
+
+
+def _tone(answer: Answer) -> Qualification:
+    if answer.overall >= 4:
+        return Qualification.positive
+    return Qualification.negative if answer.overall <= 2 else Qualification.neutral
+
+
+#: How long a batch stays a moderator's.
+BATCH_TIME = dt.timedelta(hours=2)
+
+
+@bp.post("/moderation/prendre")
+@allow(*MODERATORS)
+def take_batch() -> ResponseReturnValue:
+    """Take the page's waiting comments as one's batch for two hours: others see them
+    taken (and may still decide: the first decision wins, as always). Comments another
+    moderator holds stay theirs."""
+    form = PageForm()
+    back = safe_next(request.form.get("retour")) or url_for("moderation.queue")
+    if not form.validate_on_submit():
+        abort(400)
+    me, now = _me(), clock.now()
+    taken = db.session.execute(
+        sa.update(Answer)
+        .where(Answer.id.in_(_page_ids()), Answer.comment_status == CommentStatus.pending,
+               Scope.of(me).where(Answer),
+               sa.or_(Answer.assigned_to_id.is_(None), Answer.assigned_until <= now,
+                      Answer.assigned_to_id == me.id))
+        .values(assigned_to_id=me.id, assigned_until=now + BATCH_TIME)
+        .execution_options(synchronize_session=False)).rowcount
+    record("moderation.take_batch", changes={"count": taken}, actor=me)
+    db.session.commit()
+    flash(ngettext("%(num)s comment taken for two hours.",
+                   "%(num)s comments taken for two hours.", taken), "text")
+    return redirect(back, code=303)
+
+
+@bp.post("/moderation/rendre")
+@allow(*MODERATORS)
+def release_batch() -> ResponseReturnValue:
+    """Give one's batch back: its comments are free for others again."""
+    form = PageForm()
+    back = safe_next(request.form.get("retour")) or url_for("moderation.queue")
+    if not form.validate_on_submit():
+        abort(400)
+    me = _me()
+    released = db.session.execute(
+        sa.update(Answer).where(Answer.assigned_to_id == me.id)
+        .values(assigned_to_id=None, assigned_until=None)
+        .execution_options(synchronize_session=False)).rowcount
+    record("moderation.release_batch", changes={"count": released}, actor=me)
+    db.session.commit()
+    flash(gettext("Your batch is free for others again."), "text")
+    return redirect(back, code=303)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from avis.accounts import jobs as account_jobs
 from avis.moderation import jobs as moderation_jobs
+from avis.moderation import statistics as moderation_statistics
 from avis.surveys import jobs as survey_jobs
 
 HOUR = dt.timedelta(hours=1)
@@ -101,5 +102,6 @@ JOBS: tuple[Job, ...] = (
     Job("invite_training_bodies", account_jobs.invite_training_bodies, DAY),
     Job("prune_account_sessions", account_jobs.prune_account_sessions, DAY),
     Job("screen_comments", moderation_jobs.screen_waiting, MINUTE),
+    Job("moderation_backlog", moderation_statistics.email_backlog, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -40,7 +40,7 @@ def test_the_queue_lists_its_scope_oldest_first(app: Flask, queue: Queue,
     assert sorted(numbers) == [0, 1, 2, 3]
     assert "Un commentaire de Bretagne" not in page
     assert "Commentaires en attente (4)" in page
-    assert "Décidés (0)" in page
+    assert "Commentaires décidés (0)" in page
     # Nothing about the trainee: no address, no name of the fixtures' trainees.
     assert "stagiaire" not in page
     assert "Léa" not in page
@@ -53,9 +53,9 @@ def test_filters(app: Flask, queue: Queue, browser: Callable[[], Browser]) -> No
     body = text(client.get(f"/admin/moderation?siret={queue.siret}"))
     other_dep = text(client.get("/admin/moderation?departement=44"))
 
-    assert "1 commentaire" in words
+    assert "1 élément" in words
     assert "Commentaire numéro 2" in words
-    assert "4 commentaires" in body
+    assert "4 éléments" in body
     assert "Rien à modérer ici" in other_dep
     assert client.get("/admin/moderation?onglet=tout").status_code == 400
 
@@ -79,7 +79,7 @@ def test_decide_from_the_queue_and_come_back_to_it(app: Flask, queue: Queue,
     assert off_site.headers["Location"] == f"/admin/moderation/{queue.pending[2]}"
     assert (status(app, first), status(app, second)) == ("published", "rejected")
     page = text(client.get(back))
-    assert "Décidés (3)" in page
+    assert "Commentaires décidés (3)" in page
     assert "Commentaires en attente (1)" in page
 
 
