@@ -136,7 +136,17 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     from avis.accounts.demo import create_demo_accounts
 
     create_demo_accounts()
+    # A moderation queue with something of everything: flagged comments, replies and
+    # reports from the training bodies' demo accounts.
+    from avis.accounts.demo import REGION
+    from avis.moderation.demo import add_demo_moderation
+    from avis.moderation.jobs import screen_waiting
+
+    queue = add_demo_moderation(REGION)
     db.session.commit()
+    screen_waiting()
+    click.echo(f"Modération : {queue['replies']} réponses d’organismes et "
+               f"{queue['reports']} signalements en attente")
     from avis.accounts.jobs import invite_training_bodies
 
     invited = invite_training_bodies()["invited"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -200,7 +201,7 @@ def _takers(answers: Iterable[Answer]) -> dict[int, str]:
     ids = {a.assigned_to_id for a in answers
            if a.assigned_to_id and a.assigned_until and a.assigned_until > now}
     return dict(db.session.execute(
-        sa.select(Account.id, Account.email).where(Account.id.in_(ids))).tuples().all()) \
+        sa.select(Account.id, Account.email).where(Account.id.in_(ids))).all()) \
         if ids else {}
 
 
@@ -263,6 +264,14 @@ def decide(answer_id: int, decision: str) -> ResponseReturnValue:
                  fallback=url_for("moderation.item", answer_id=answer_id))
 
 
+def _to_the_list(back: str) -> str:
+    """Back to the queue, at its list: the message first, the next item's controls at the
+    next Tab (not 20 Tabs away at the top of the page)."""
+    if urlsplit(back).path == url_for("moderation.queue") and "#" not in back:
+        return back + "#file"
+    return back
+
+
 def _take(item_id: int, form_class: type, operation: Any, done: str,
           fallback: str | None = None) -> ResponseReturnValue:
     """Validate the decision's form, take it, commit, and go back where the moderator
@@ -271,7 +280,7 @@ def _take(item_id: int, form_class: type, operation: Any, done: str,
     back = safe_next(request.form.get("retour")) or fallback or url_for("moderation.queue")
     if not form.validate_on_submit():
         flash(gettext("Choose an option before deciding."), "text")
-        return redirect(back, code=303)
+        return redirect(_to_the_list(back), code=303)
     try:
         operation(item_id, form, _me())
     except operations.NotFound:
@@ -286,7 +295,7 @@ def _take(item_id: int, form_class: type, operation: Any, done: str,
     else:
         db.session.commit()
         flash(done, "text")
-    return redirect(back, code=303)
+    return redirect(_to_the_list(back), code=303)
 
 
 def _already_decided(late: operations.AlreadyDecided) -> str:
@@ -354,7 +363,7 @@ def publish_page() -> ResponseReturnValue:
     back = safe_next(request.form.get("retour")) or url_for("moderation.queue")
     if not form.validate_on_submit() or not form.confirm.data:
         flash(gettext("Tick the box to confirm you have read these comments."), "text")
-        return redirect(back, code=303)
+        return redirect(_to_the_list(back), code=303)
     me = _me()
     answers = db.session.scalars(scoped(Answer).where(
         Answer.id.in_(_page_ids()), Answer.comment_status == CommentStatus.pending)).all()
@@ -373,7 +382,7 @@ def publish_page() -> ResponseReturnValue:
     flash(ngettext("%(num)s comment published.", "%(num)s comments published.", published)
           + (" " + ngettext("%(num)s left for a closer look.", "%(num)s left for a closer look.",
                             skipped) if skipped else ""), "text")
-    return redirect(back, code=303)
+    return redirect(_to_the_list(back), code=303)
 
 
 def _tone(answer: Answer) -> Qualification:
@@ -409,7 +418,7 @@ def take_batch() -> ResponseReturnValue:
     db.session.commit()
     flash(ngettext("%(num)s comment taken for two hours.",
                    "%(num)s comments taken for two hours.", taken), "text")
-    return redirect(back, code=303)
+    return redirect(_to_the_list(back), code=303)
 
 
 @bp.post("/moderation/rendre")
@@ -428,4 +437,4 @@ def release_batch() -> ResponseReturnValue:
     record("moderation.release_batch", changes={"count": released}, actor=me)
     db.session.commit()
     flash(gettext("Your batch is free for others again."), "text")
-    return redirect(back, code=303)
+    return redirect(_to_the_list(back), code=303)

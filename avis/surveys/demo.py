@@ -29,6 +29,8 @@ from avis.surveys.models.answers import (
     ContractType,
     FollowUpAnswer,
     JobRelation,
+    Qualification,
+    RejectionReason,
     Reply,
     Situation,
     TimeToJob,
@@ -150,14 +152,15 @@ def _answer(rng: random.Random, today: dt.date) -> int:
                        _instant(today))
         comment = _comment(rng, float(overall)) if rng.random() < 0.45 else None
         public = bool(comment) and rng.random() < 0.8
+        status = _moderated(rng) if public else None
         answer = Answer(
             session_id=session_id, action_id=action_id, course_id=course_id,
             training_body_id=body_id, **dict(zip(DIMENSIONS, marks, strict=True)),
             overall=overall, would_recommend=overall >= 3,
             comment_title=comment[0] if comment else None,
             comment_text=comment[1] if comment else None,
-            comment_public=public, comment_status=_moderated(rng) if public else None,
-            answered_on=answered.date())
+            comment_public=public, comment_status=status, answered_on=answered.date(),
+            **_decision(rng, status, float(overall), answered))
         db.session.add(answer)
         if answer.comment_status == CommentStatus.published and overall <= 3 and rng.random() < .6:
             db.session.flush()
@@ -215,9 +218,23 @@ def _follow_ups(rng: random.Random, today: dt.date) -> int:
 
 
 def _moderated(rng: random.Random) -> CommentStatus:
-    """What moderation (a later feature) would have made of a comment: most published,
-    some rejected, the latest few still waiting."""
-    return rng.choices(list(CommentStatus), weights=[10, 83, 7])[0]
+    """What moderation would have made of a comment: most published, some rejected, and
+    a queue of a few dozen still waiting for the demo moderator."""
+    return rng.choices(list(CommentStatus), weights=[18, 75, 7])[0]
+
+
+def _decision(rng: random.Random, status: CommentStatus | None, overall: float,
+              answered: dt.datetime) -> dict[str, object]:
+    """The tone or reason a moderator would have given, a day or two after the answer."""
+    if status not in (CommentStatus.published, CommentStatus.rejected):
+        return {}
+    decided = {"moderated_dt": answered + dt.timedelta(hours=rng.randint(4, 60))}
+    if status == CommentStatus.rejected:
+        return {**decided, "rejection_reason": rng.choice(
+            [RejectionReason.off_topic, RejectionReason.personal_data, RejectionReason.insult])}
+    tone = Qualification.positive if overall >= 4 else (
+        Qualification.negative if overall < 3 else Qualification.neutral)
+    return {**decided, "qualification": tone}
 
 
 def _places() -> dict[int, tuple[int, int, int, int]]:

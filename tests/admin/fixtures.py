@@ -16,6 +16,7 @@ from flask import Flask
 from avis.accounts.models import Account, Role
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
+from avis.moderation.models import Report, ReportReason, ReportStatus
 from avis.surveys.models.answers import CommentStatus
 from tests.accounts.fixtures import create_account
 from tests.catalog.fixtures import make_siret
@@ -40,6 +41,9 @@ class BodyFacts:
     trainees: tuple[str, ...]
     #: its answers with a comment (the last one still pending)
     answer_ids: tuple[int, ...] = ()
+    #: its reply (to the first answer) and the open report it made (on the second)
+    reply_id: int = 0
+    report_id: int = 0
 
 
 @dataclass
@@ -94,13 +98,22 @@ def _body(key: str, name: str, place: Place, siret: str) -> tuple[TrainingBody, 
         if i == 0:
             # No character that HTML escapes: the crawler looks for these words as is.
             reply = f"Réponse-{key} de notre organisme"
-            add_reply(answer, reply)
+            reply_id = add_reply(answer, reply).id
             words.append(reply)
+        if i == 1:
+            report = Report(answer_id=answer.id, training_body_id=body.id,
+                            reason=ReportReason.false_facts, status=ReportStatus.open,
+                            text=f"Signalement-{key} de notre organisme")
+            db.session.add(report)
+            db.session.flush()
+            report_id = report.id
+            words.append(report.text)
     from avis.catalog.models.trainees import Trainee
 
     trainees = [t.email for t in db.session.query(Trainee).all()]
     facts = BodyFacts(siret=body.siret, siren=body.siren, name=name, words=tuple(words),
-                      trainees=tuple(trainees), answer_ids=tuple(answer_ids))
+                      trainees=tuple(trainees), answer_ids=tuple(answer_ids),
+                      reply_id=reply_id, report_id=report_id)
     return body, facts
 
 

@@ -20,7 +20,7 @@ from tests.accounts.fixtures import Browser
 from tests.admin.fixtures import VISIBLE, ScopedWorld
 
 #: Pages a crawl may visit: enough for every list page and its pages, bounded.
-MAX_PAGES = 400
+MAX_PAGES = 1200
 
 
 class _Links(HTMLParser):

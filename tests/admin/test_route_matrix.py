@@ -17,7 +17,7 @@ from werkzeug.routing import Rule
 from avis.accounts.access import roles_of
 from avis.accounts.models import Role
 from tests.accounts.fixtures import Browser, csrf_token
-from tests.admin.fixtures import ACCOUNTS, VISIBLE, ScopedWorld
+from tests.admin.fixtures import ACCOUNTS, VISIBLE, BodyFacts, ScopedWorld
 
 #: An id that no row has.
 UNKNOWN_ID = 987_654_321
@@ -65,17 +65,32 @@ def _account_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]
 
 def _answer_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:
     """A comment of a body of the scope (the pending one); others' comments are foreign."""
+    return _of_bodies(world, key, lambda body: body.answer_ids[-1])
+
+
+def _reply_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:
+    return _of_bodies(world, key, lambda body: body.reply_id)
+
+
+def _report_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:
+    return _of_bodies(world, key, lambda body: body.report_id)
+
+
+def _of_bodies(world: ScopedWorld, key: str, pick: Callable[[BodyFacts], int]
+               ) -> tuple[str | None, list[str]]:
+    """An object of a body of the scope; those of other bodies are foreign."""
     visible = sorted(VISIBLE[key])
     foreign = sorted(set(world.bodies) - VISIBLE[key])
-    own = str(world.bodies[visible[0]].answer_ids[-1]) if visible else None
-    return own, [str(world.bodies[name].answer_ids[-1]) for name in foreign] + [
-        str(UNKNOWN_ID)]
+    own = str(pick(world.bodies[visible[0]])) if visible else None
+    return own, [str(pick(world.bodies[name])) for name in foreign] + [str(UNKNOWN_ID)]
 
 
 PARAMETERS: dict[str, Callable[[ScopedWorld, str], tuple[str | None, list[str]]]] = {
     "siret": _siret_values,
     "account_id": _account_values,
     "answer_id": _answer_values,
+    "reply_id": _reply_values,
+    "report_id": _report_values,
 }
 #: Parameters that choose what to do rather than which object: one fixed value each.
 FIXED = {"action": "reactiver", "decision": "annuler"}

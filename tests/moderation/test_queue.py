@@ -75,7 +75,8 @@ def test_decide_from_the_queue_and_come_back_to_it(app: Flask, queue: Queue,
                              form_page=back)
 
     assert published.status_code == rejected.status_code == 303
-    assert published.headers["Location"] == back
+    # Back at the list: its messages, then the next comment's controls.
+    assert published.headers["Location"] == f"{back}#file"
     assert off_site.headers["Location"] == f"/admin/moderation/{queue.pending[2]}"
     assert (status(app, first), status(app, second)) == ("published", "rejected")
     page = text(client.get(back))
