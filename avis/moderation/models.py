@@ -93,8 +93,8 @@ class ModerationEvent(Base):
     previous_text: Mapped[str | None] = mapped_column(sa.Text)
     #: the moderator (not a foreign key: the history outlives accounts)
     actor_id: Mapped[int | None]
-    #: when
-    occurred_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: when (indexed: the statistics read a year of decisions)
+    occurred_dt: Mapped[dt.datetime] = mapped_column(default=clock.now, index=True)
 
 
 class Report(Base):

@@ -111,7 +111,7 @@ def remove(report_id: int, reason: RejectionReason, message: str, *, by: Account
     answer = db.session.scalar(sa.select(Answer).where(
         Answer.id == sa.select(Report.answer_id).where(Report.id == report_id,
                                                        scope.where(Report))
-        .scalar_subquery()))
+        .scalar_subquery()).execution_options(populate_existing=True))
     if answer is None:
         raise NotFound()
     if answer.comment_status is None:

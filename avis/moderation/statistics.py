@@ -171,7 +171,7 @@ def speed(scope: Scope) -> dict[Subject, Speed]:
 
 def _speed(subject: Subject, rows: list[sa.Row]) -> Speed:
     # A reply edited after its decision has its edit time after the decision: its wait
-    # is unknown, left out.
+    # is unknown, left out. (A withdrawal, rare, counts from the writing too.)
     waits = [end - start for start, end in rows if end >= start]
     return Speed(subject, len(waits), statistics.median(waits) if waits else None)
 
@@ -239,7 +239,7 @@ def _by_moderator(scope: Scope, months: list[dt.date]) -> list[ModeratorCount]:
         .group_by(events.c.month, events.c.actor_id)).all()
     # Staff addresses, shown to staff: who decided is what the table is for.
     emails = dict(db.session.execute(sa.select(Account.id, Account.email).where(
-        Account.id.in_({actor for _, actor, _ in rows if actor is not None}))).tuples().all())
+        Account.id.in_({actor for _, actor, _ in rows if actor is not None}))).all())
     found = [ModeratorCount(months[month], emails.get(actor), count)
              for month, actor, count in rows]
     found.sort(key=lambda row: (-row.month.toordinal(), -row.count, row.email or ""))

@@ -34,12 +34,6 @@ SUBJECTS: dict[str, LazyString] = {
     Subject.reply: _l("Replies of training bodies"),
     Subject.report: _l("Reports"),
 }
-#: The queue's names, and those of decisions it does not name.
-_DECISIONS: dict[str, LazyString] = {
-    Decision.keep: _l("report examined, review kept"),
-    Decision.remove: _l("report examined, comment removed"),
-    **DECISION_NAMES,
-}
 
 
 def _reason(decision: str, reason: str | None) -> str:
@@ -48,13 +42,13 @@ def _reason(decision: str, reason: str | None) -> str:
     if reason is None:
         return "—"
     if decision == Decision.undo:
-        return str(_DECISIONS.get(reason, reason))
+        return str(DECISION_NAMES.get(reason, reason))
     return str(REJECTION_REASONS.get(reason) or EXCLUSION_REASONS.get(reason) or reason)
 
 
 @bp.context_processor
 def _labels() -> dict[str, object]:
-    return {"subjects": SUBJECTS, "decision_label": lambda d: _DECISIONS.get(d, d),
+    return {"subjects": SUBJECTS, "decision_label": lambda d: DECISION_NAMES.get(d, d),
             "reason_label": _reason, "qualifications": QUALIFICATIONS,
             "wait": statistics.describe_wait}
 

@@ -63,6 +63,8 @@ def upgrade() -> None:
         batch_op.drop_constraint(op.f('ck_moderation_events_decision'), type_='check')
         batch_op.create_check_constraint(op.f('ck_moderation_events_decision'), sa.text(
             f"decision IN ({DECISIONS}, 'keep', 'remove')"))
+        batch_op.create_index(batch_op.f('ix_moderation_events_occurred_dt'), ['occurred_dt'],
+                              unique=False)
         batch_op.add_column(sa.Column('subject', sa.Enum('comment', 'reply', 'report', name='subject', native_enum=False, create_constraint=True, length=16), server_default='comment', nullable=False))
 
     with op.batch_alter_table('replies', schema=None) as batch_op:
@@ -89,6 +91,7 @@ def downgrade() -> None:
         batch_op.drop_column('updated_dt')
 
     with op.batch_alter_table('moderation_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_moderation_events_occurred_dt'))
         batch_op.drop_constraint(op.f('ck_moderation_events_subject'), type_='check')
         batch_op.drop_column('subject')
         batch_op.drop_constraint(op.f('ck_moderation_events_decision'), type_='check')

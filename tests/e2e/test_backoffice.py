@@ -470,7 +470,11 @@ def test_back_office_pages_are_accessible(page, live_server, demo_logins, authen
     if role in ("admin", "moderator"):
         pages += [("/admin/moderation", "the moderation queue"),
                   ("/admin/moderation?onglet=decides", "the decided comments"),
-                  ("/admin/moderation?departement=44&q=formation", "the queue, filtered")]
+                  ("/admin/moderation?departement=44&q=formation", "the queue, filtered"),
+                  ("/admin/moderation?onglet=reponses", "the replies awaiting"),
+                  ("/admin/moderation?onglet=signalements", "the reports awaiting"),
+                  ("/admin/moderation?signal=donnees", "the queue, personal data flagged"),
+                  ("/admin/moderation/statistiques", "the moderation statistics")]
     for path, what in pages:
         open_page(page, path)
         findings.check(what)
