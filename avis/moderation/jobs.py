@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from avis.db import db
 from avis.moderation import prescreen
+from avis.moderation.models import Decision, ModerationEvent
 from avis.surveys.models.answers import Answer, Reply
 
 #: Comments screened per statement: a bulk import or a restored backup may bring many.
@@ -33,3 +36,28 @@ def screen_waiting() -> dict[str, int]:
             db.session.commit()
             counts[key] += len(rows)
     return counts
+
+
+def retract_from_open_data() -> dict[str, int]:
+    """Write the open-data files again when a decision took something off the public
+    pages after they were written (a withdrawal, a redaction, an exclusion, a report
+    upheld, a publication undone): what moderation removes must not stay downloadable
+    until the daily export. Publications wait for the daily export."""
+    from avis.opendata.export import export_open_data
+    from avis.opendata.files import open_data_folder, read_manifest
+
+    written = [dt.datetime.fromisoformat(str(entry["generated_dt"]))
+               for entry in read_manifest(open_data_folder()).values()
+               if isinstance(entry, dict) and entry.get("generated_dt")]
+    if not written:
+        return {"exported": 0}  # nothing published yet: the daily export will be fresh
+    removed = db.session.scalar(sa.select(sa.func.count()).select_from(ModerationEvent).where(
+        ModerationEvent.occurred_dt >= min(written),
+        sa.or_(ModerationEvent.decision.in_(
+            [Decision.withdraw, Decision.redact, Decision.exclude, Decision.remove]),
+            sa.and_(ModerationEvent.decision == Decision.undo,
+                    ModerationEvent.previous_status == "published"))))
+    db.session.rollback()  # no transaction held open through the export
+    if not removed:
+        return {"exported": 0}
+    return {"exported": 1, **export_open_data()}

@@ -31,8 +31,9 @@ bp = Blueprint("opendata", __name__, template_folder="templates")
 
 #: How long browsers and shared caches may keep the page: the files change daily.
 MAX_AGE = 300
-#: How long they may keep a file (then they revalidate it: ETag, Last-Modified).
-DOWNLOAD_MAX_AGE = 3600
+#: How long they may keep a file (then they revalidate it: ETag, Last-Modified). Short:
+#: a moderator's withdrawal rewrites the files within a minute (``retract_from_open_data``).
+DOWNLOAD_MAX_AGE = 300
 
 
 @bp.after_request

@@ -102,6 +102,7 @@ JOBS: tuple[Job, ...] = (
     Job("invite_training_bodies", account_jobs.invite_training_bodies, DAY),
     Job("prune_account_sessions", account_jobs.prune_account_sessions, DAY),
     Job("screen_comments", moderation_jobs.screen_waiting, MINUTE),
+    Job("retract_from_open_data", moderation_jobs.retract_from_open_data, MINUTE),
     Job("moderation_backlog", moderation_statistics.email_backlog, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -114,7 +114,7 @@ def test_downloads(client: FlaskClient, open_world: OpenWorld, instance_path: Pa
     assert response.status_code == 200
     assert response.headers["Content-Type"] == mimetype
     assert response.headers["Content-Disposition"] == f"attachment; filename={name}"
-    assert response.headers["Cache-Control"] == "public, max-age=3600"
+    assert response.headers["Cache-Control"] == "public, max-age=300"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert body == (instance_path / "opendata" / name).read_bytes()
     again = client.get(f"/donnees/{name}", headers={"If-None-Match": response.headers["ETag"]})
