@@ -55,6 +55,10 @@ def upgrade() -> None:
             f"kind IN ({ACCOUNT_MAILS}, 'report_decided', 'moderation_backlog')"))
 
     with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_answers_pending_comments')
+        batch_op.create_index('ix_answers_pending_comments', ['answered_on', 'id'], unique=False,
+                              postgresql_where=sa.text("comment_status = 'pending'"),
+                              sqlite_where=sa.text("comment_status = 'pending'"))
         batch_op.add_column(sa.Column('flags', sa.SmallInteger(), nullable=True))
         batch_op.add_column(sa.Column('assigned_to_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('assigned_until', avis.db.UTCDateTime(timezone=True), nullable=True))
@@ -99,6 +103,10 @@ def downgrade() -> None:
                                          sa.text(f"decision IN ({DECISIONS})"))
 
     with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_answers_pending_comments')
+        batch_op.create_index('ix_answers_pending_comments', ['answered_on'], unique=False,
+                              postgresql_where=sa.text("comment_status = 'pending'"),
+                              sqlite_where=sa.text("comment_status = 'pending'"))
         batch_op.drop_column('assigned_until')
         batch_op.drop_column('assigned_to_id')
         batch_op.drop_column('flags')

@@ -166,3 +166,15 @@ def test_prescreening_badges_highlights_and_a_suggested_redaction(
     assert status(app, first) == "pending"
     with app.app_context():
         assert db.session.get(Answer, first).comment_text.startswith("Appelez Mme Dupuis")
+
+
+def test_counts_beyond_the_cap_say_so(app: Flask, queue: Queue, browser: Callable[[], Browser],
+                                      monkeypatch) -> None:
+    from avis.moderation import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    page = text(signed(browser, queue.moderator.email).get("/admin/moderation"))
+
+    assert "Commentaires en attente (3+)" in page
+    assert "Plus de 3 éléments" in page
+    assert len(re.findall(r'<article class="comment moderation"', page)) == 4

@@ -92,8 +92,9 @@ class Answer(AboutSession, Base):
         sa.Index("ix_answers_body_comments", "training_body_id", "comment_status",
                  "answered_on"),
         sa.Index("ix_answers_course_comments", "course_id", "comment_status", "answered_on"),
-        # Comments awaiting moderation, oldest first: a few among a million answers.
-        sa.Index("ix_answers_pending_comments", "answered_on",
+        # Comments awaiting moderation, oldest first: a few among a million answers. The
+        # id too: the queue's pages are read in (day, id) order straight off the index.
+        sa.Index("ix_answers_pending_comments", "answered_on", "id",
                  postgresql_where=sa.text("comment_status = 'pending'"),
                  sqlite_where=sa.text("comment_status = 'pending'")),
     )
