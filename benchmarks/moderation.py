@@ -81,6 +81,14 @@ Measured on 2 cores shared with test runs (pytest ran during both runs; load ave
   SQL in 5 statements (session, scope check, conditional UPDATE, audit event, history
   row). Floor form POST p95 12.1 and 34.8 ms. Every decision was in the database.
 
+After the fixes (the page's ids first, then 20 rows joined; counts capped at 1,000;
+filters as semi-joins; screenings and the département select kept per process), a run
+of 10 s per page on an otherwise quiet machine: first page p95 146 ms (47/s), page 500
+190 ms, région 52 277 ms, département 49 976 ms, words 2,042 ms: MISS; decisions p95
+13.5 / 8.5 / 10.9 ms: PASS; floor 2,419/s, p95 6 ms, floor POST p95 11 ms. A first page
+is 28 ms in-process (6 ms SQL). What remains is in the counts under a département
+filter or a région scope (sessions joined: ~45 ms each) and in `ILIKE` word search.
+
 Exit status: 0 when every target passes, 1 when one misses, 2 when a step fails.
 """
 

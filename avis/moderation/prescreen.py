@@ -665,18 +665,22 @@ def _screen_field(text: str, field: Field) -> list[Match]:
             for flag, start, end in _resolve(candidates)]
 
 
-@functools.lru_cache(maxsize=4096)
 def screen(text: str | None, title: str | None = None) -> Screening:
     """Screen a comment's title and text. Spans are offsets into the field they are in
-    (``Match.field``); ``None`` and empty fields have no matches. Kept per process (the
-    result depends on the words alone): a moderator reloads the queue after every
-    decision, and its other 19 comments are the same."""
+    (``Match.field``); ``None`` and empty fields have no matches."""
     matches: list[Match] = []
     if title:
         matches += _screen_field(title, Field.title)
     if text:
         matches += _screen_field(text, Field.text)
     return Screening(tuple(matches))
+
+
+@functools.lru_cache(maxsize=4096)
+def screen_kept(text: str | None, title: str | None = None) -> Screening:
+    """``screen``, kept per process (the result depends on the words alone): a moderator
+    reloads the queue after every decision, and its other 19 comments are the same."""
+    return screen(text, title)
 
 
 def highlight(text: str | None, matches: Iterable[Match], field: Field | str = Field.text

@@ -80,7 +80,7 @@ def _pieces(screening: prescreen.Screening, text: str | None, field: str
 
 
 def _screen(answer: Answer) -> prescreen.Screening:
-    return prescreen.screen(answer.comment_text, answer.comment_title)
+    return prescreen.screen_kept(answer.comment_text, answer.comment_title)
 
 
 def _me() -> Account:
@@ -192,7 +192,7 @@ def queue() -> ResponseReturnValue:
         "moderation/queue.html", form=form, tab=tab, rows=rows, total=total, page=page,
         departement_select=_departement_select(str(get_locale()), form.departement.data or ""),
         screenings=screenings, takers=takers, unflagged=unflagged,
-        reply_screenings={row[1].id: prescreen.screen(row[1].text) for row in rows
+        reply_screenings={row[1].id: prescreen.screen_kept(row[1].text) for row in rows
                           if tab == "reponses"},
         pages=pages, count_cap=COUNT_CAP, counts=counts, args=args, now=clock.now(),
         today=clock.today(), publish_form=PublishForm(formdata=None),
@@ -427,7 +427,7 @@ def publish_page() -> ResponseReturnValue:
         Answer.id.in_(_page_ids()), Answer.comment_status == CommentStatus.pending)).all()
     published = skipped = 0
     for answer in answers:
-        if prescreen.screen(answer.comment_text, answer.comment_title):
+        if prescreen.screen_kept(answer.comment_text, answer.comment_title):
             skipped += 1
             continue
         try:
