@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
-from avis.db import db
+from avis.db import db, insert_skipping_conflicts
 from avis.public.models import SearchTerm
 from avis.scores.models import Score, ScoreScope
 
@@ -118,7 +118,8 @@ def rebuild_index() -> dict[str, int]:
         missing = [{"term": term, "training_body_id": body_id}
                    for term, body_id in sorted(wanted - present)]
         if missing:
-            db.session.execute(sa.insert(SearchTerm), missing)
+            # Another process (two imports at once) may have added some meanwhile.
+            db.session.execute(insert_skipping_conflicts(SearchTerm.__table__), missing)
         added += len(missing)
         removed += len(stale)
     db.session.commit()
