@@ -8,6 +8,7 @@ Decisions are taken within the moderator's scope: a comment outside it is unknow
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -25,6 +26,8 @@ from avis.surveys.models.answers import (
     Qualification,
     RejectionReason,
 )
+
+T = TypeVar("T")
 
 #: Longest public title and text a redaction may write (the questionnaire's limits).
 MAX_TITLE = 80
@@ -62,13 +65,19 @@ def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
     return sa.and_(scope.where(Answer), Answer.comment_status.is_not(None))
 
 
-def _answer(answer_id: int, scope: Scope) -> Answer:
-    # Fresh from the database: decisions are UPDATE statements that bypass the session.
-    found = db.session.scalar(sa.select(Answer).where(Answer.id == answer_id, _in_scope(scope))
-                              .execution_options(populate_existing=True))
+def fresh(model: type[T], key: int, scope: Scope, *conditions: sa.ColumnElement[bool]) -> T:
+    """The row of ``model`` with id ``key`` within the scope, read fresh from the database
+    (decisions are UPDATE statements that bypass the session); ``NotFound`` otherwise."""
+    found = db.session.scalar(
+        sa.select(model).where(model.id == key, scope.where(model), *conditions)  # type: ignore[attr-defined]
+        .execution_options(populate_existing=True))
     if found is None:
         raise NotFound()
     return found
+
+
+def _answer(answer_id: int, scope: Scope) -> Answer:
+    return fresh(Answer, answer_id, scope, Answer.comment_status.is_not(None))
 
 
 #: The decisions that move an item between waiting, shown and not shown.
@@ -229,12 +238,7 @@ def include(answer_id: int, *, by: Account) -> None:
 
 def _answer_any(answer_id: int, scope: Scope) -> Answer:
     """Any answer of the scope, with or without a comment (ratings can be fraudulent)."""
-    found = db.session.scalar(sa.select(Answer).where(Answer.id == answer_id,
-                                                      scope.where(Answer))
-                              .execution_options(populate_existing=True))
-    if found is None:
-        raise NotFound()
-    return found
+    return fresh(Answer, answer_id, scope)
 
 
 def _status(answer: Answer) -> str | None:

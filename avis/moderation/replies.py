@@ -17,7 +17,14 @@ from avis.audit.operations import record
 from avis.db import db
 from avis.moderation import prescreen
 from avis.moderation.models import Decision, Subject
-from avis.moderation.operations import ModerationError, NotFound, conflict, history, undoable
+from avis.moderation.operations import (
+    ModerationError,
+    NotFound,
+    conflict,
+    fresh,
+    history,
+    undoable,
+)
 from avis.surveys.models.answers import Answer, CommentStatus, RejectionReason, Reply
 
 #: ANOTEA's limit, kept: a reply answers, it does not argue.
@@ -58,20 +65,11 @@ def write(answer_id: int, text: str, *, by: Account) -> Reply:
     return reply
 
 
-def _reply(reply_id: int, scope: Scope) -> Reply:
-    # Fresh from the database: decisions are UPDATE statements that bypass the session.
-    found = db.session.scalar(sa.select(Reply).where(Reply.id == reply_id, scope.where(Reply))
-                              .execution_options(populate_existing=True))
-    if found is None:
-        raise NotFound()
-    return found
-
-
 def _move(reply_id: int, by: Account, *, from_status: CommentStatus,
           to_status: CommentStatus, decision: Decision, reason: str | None = None) -> None:
     """The conditional UPDATE (the first of two moderators wins), then the history."""
     scope = Scope.of(by)
-    reply = _reply(reply_id, scope)
+    reply = fresh(Reply, reply_id, scope)
     changed = db.session.execute(
         sa.update(Reply)
         .where(Reply.id == reply_id, Reply.status == from_status, scope.where(Reply))
@@ -105,7 +103,7 @@ def withdraw(reply_id: int, reason: RejectionReason, *, by: Account) -> None:
 def undo(reply_id: int, *, by: Account) -> None:
     """Take back the reply's last decision of today: it waits again (a withdrawal is
     undone to published)."""
-    reply = _reply(reply_id, Scope.of(by))
+    reply = fresh(Reply, reply_id, Scope.of(by))
     last = undoable(reply.answer_id, Subject.reply)
     back = CommentStatus.published if last.decision == Decision.withdraw \
         else CommentStatus.pending

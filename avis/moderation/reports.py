@@ -17,7 +17,7 @@ from avis.accounts.scope import Scope
 from avis.audit.operations import record
 from avis.db import db, insert_skipping_conflicts
 from avis.moderation.models import Decision, Report, ReportReason, ReportStatus, Subject
-from avis.moderation.operations import ModerationError, NotFound, conflict, history
+from avis.moderation.operations import ModerationError, NotFound, conflict, fresh, history
 from avis.surveys.models.answers import Answer, CommentStatus, RejectionReason
 
 MAX_REPORT = 1000
@@ -54,15 +54,6 @@ def report(answer_id: int, reason: ReportReason, text: str, *, by: Account) -> R
     return found
 
 
-def _report(report_id: int, scope: Scope) -> Report:
-    found = db.session.scalar(sa.select(Report).where(Report.id == report_id,
-                                                      scope.where(Report))
-                              .execution_options(populate_existing=True))
-    if found is None:
-        raise NotFound()
-    return found
-
-
 def _decide(report_id: int, by: Account, *, to_status: ReportStatus, decision: Decision,
             message: str, reason: str | None = None) -> Report:
     message = (message or "").strip()
@@ -71,7 +62,7 @@ def _decide(report_id: int, by: Account, *, to_status: ReportStatus, decision: D
     if len(message) > MAX_MESSAGE:
         raise ModerationError("message_too_long")
     scope = Scope.of(by)
-    found = _report(report_id, scope)
+    found = fresh(Report, report_id, scope)
     changed = db.session.execute(
         sa.update(Report)
         .where(Report.id == report_id, Report.status == ReportStatus.open,

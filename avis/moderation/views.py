@@ -322,6 +322,12 @@ def decide(answer_id: int, decision: str) -> ResponseReturnValue:
                  fallback=url_for("moderation.item", answer_id=answer_id))
 
 
+def _back(fallback: str | None = None) -> str:
+    """Where the form says to go back to (a path of ours), else ``fallback``, else the
+    queue."""
+    return safe_next(request.form.get("retour")) or fallback or url_for("moderation.queue")
+
+
 def _to_the_list(back: str) -> str:
     """Back to the queue, at its list: the message first, the next item's controls at the
     next Tab (not 20 Tabs away at the top of the page)."""
@@ -335,7 +341,7 @@ def _take(item_id: int, form_class: type, operation: Any, done: str,
     """Validate the decision's form, take it, commit, and go back where the moderator
     was with a message saying what happened."""
     form = form_class()
-    back = safe_next(request.form.get("retour")) or fallback or url_for("moderation.queue")
+    back = _back(fallback)
     if not form.validate_on_submit():
         flash(gettext("Choose an option before deciding."), "text")
         return redirect(_to_the_list(back), code=303)
@@ -418,7 +424,7 @@ def publish_page() -> ResponseReturnValue:
     changed since the page was shown) and decided on its own, with its own audit event;
     the tone follows the marks (4 and more positive, 2 and less negative)."""
     form = PageForm()
-    back = safe_next(request.form.get("retour")) or url_for("moderation.queue")
+    back = _back()
     if not form.validate_on_submit() or not form.confirm.data:
         flash(gettext("Tick the box to confirm you have read these comments."), "text")
         return redirect(_to_the_list(back), code=303)
@@ -460,7 +466,7 @@ def take_batch() -> ResponseReturnValue:
     taken (and may still decide: the first decision wins, as always). Comments another
     moderator holds stay theirs."""
     form = PageForm()
-    back = safe_next(request.form.get("retour")) or url_for("moderation.queue")
+    back = _back()
     if not form.validate_on_submit():
         abort(400)
     me, now = _me(), clock.now()
@@ -484,7 +490,7 @@ def take_batch() -> ResponseReturnValue:
 def release_batch() -> ResponseReturnValue:
     """Give one's batch back: its comments are free for others again."""
     form = PageForm()
-    back = safe_next(request.form.get("retour")) or url_for("moderation.queue")
+    back = _back()
     if not form.validate_on_submit():
         abort(400)
     me = _me()
