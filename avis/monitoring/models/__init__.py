@@ -1,0 +1,1 @@
+"""The monitoring's tables, one module per part."""

@@ -1,0 +1,33 @@
+"""The XLSX writer: what a spreadsheet reads back is what was written, formulas neutralised."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+
+from avis.spreadsheets import xlsx_bytes
+
+
+def _read(data: bytes) -> list[tuple]:
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    return list(workbook.active.iter_rows(values_only=True))
+
+
+def test_rows_come_back_with_their_types():
+    data = xlsx_bytes(["Organisme", "Invités", "Jour"],
+                      [["Forma'Plus", 12, dt.date(2026, 3, 1)], ["Atelier", None, None]])
+    rows = _read(data)
+    assert rows[0] == ("Organisme", "Invités", "Jour")
+    assert rows[1][:2] == ("Forma'Plus", 12)
+    assert rows[1][2].date() == dt.date(2026, 3, 1)
+    assert rows[2] == ("Atelier", None, None)
+
+
+def test_formulas_are_kept_as_text_and_control_characters_removed():
+    data = xlsx_bytes(["=titre"], [["=HYPERLINK(\"http://x\")"], ["+33 6"], ["a\x07b"]])
+    rows = _read(data)
+    assert rows == [("'=titre",), ("'=HYPERLINK(\"http://x\")",), ("'+33 6",), ("ab",)]
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    assert all(cell.data_type != "f" for row in workbook.active.iter_rows() for cell in row)
