@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -25,6 +26,19 @@ def alembic_config(database_url: str) -> Config:
     # Alembic's config is an INI parser: a literal % in a password must be doubled.
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
+
+
+def for_dialect(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
+    """Alembic's ``include_object`` for ``dialect``: the models' objects made for
+    another database only (``Index(...).ddl_if(dialect=...)``, e.g. PostgreSQL's trigram
+    search) are not expected there."""
+
+    def include(obj: object, name: str | None, type_: str, reflected: bool,
+                compare_to: object) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        return reflected or condition is None or condition.dialect in (None, dialect)
+
+    return include
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from avis.migrations import for_dialect
 from avis.models import Base
 
 config = context.config
@@ -35,6 +36,7 @@ def run_migrations_online() -> None:
             # SQLite cannot ALTER most things: batch mode copies the table instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=for_dialect(connection.dialect.name),
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from avis.migrations import MIGRATIONS_DIR, alembic_config, upgrade
+from avis.migrations import MIGRATIONS_DIR, alembic_config, for_dialect, upgrade
 from avis.models import Base
 from tests.conftest import reset_database
 
@@ -17,7 +17,9 @@ def test_models_and_migrations_agree(database_url):
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True,
+                "include_object": for_dialect(connection.dialect.name)})
             differences = compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()

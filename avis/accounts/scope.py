@@ -122,7 +122,13 @@ class Scope:
         if self.role == Role.organisation:
             return Answer.training_body_id.in_(
                 sa.select(TrainingBody.id).where(_own_establishments(self)))
-        return Answer.session_id.in_(sa.select(Session.id).where(self._sessions()))
+        # The answer's copy of its session's région (kept by the database): a région's
+        # answers are then read without their sessions.
+        in_region = Answer.region_code == self.region_code
+        if self.role == Role.region and self.funder_codes:
+            return sa.and_(in_region, Answer.session_id.in_(
+                sa.select(Session.id).where(self._sessions())))
+        return in_region
 
     def _replies(self) -> sa.ColumnElement[bool]:
         return Reply.answer_id.in_(sa.select(Answer.id).where(self._answers()))

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import format_date, get_locale, gettext, ngettext
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 
 from avis import clock
 from avis.accounts.access import allow, safe_next
@@ -65,8 +67,26 @@ def _labels() -> dict[str, object]:
             "exclusion_reasons": EXCLUSION_REASONS, "tabs": TABS, "dimensions": DIMENSIONS,
             "decision_names": DECISION_NAMES, "flag_labels": FLAG_LABELS,
             "report_reasons": REPORT_REASONS, "subject_names": SUBJECT_NAMES, "takers": {},
-            "decide_url": _decide_urls(),
-            "pieces": _pieces}
+            "decide_url": _decide_urls(), "item_url": _item_url(), "pieces": _pieces,
+            "options": functools.partial(_options, str(get_locale())),
+            "month_of": functools.partial(_month, str(get_locale())),
+            # One token per page, not two per comment.
+            "csrf": generate_csrf()}
+
+
+@functools.lru_cache(maxsize=64)
+def _options(locale: str, kind: str) -> Markup:
+    """The ``<option>``s of a decision's select, made once per language: twenty comments
+    a page, each with two selects, made them a tenth of the page."""
+    labels = {"qualifications": QUALIFICATIONS, "rejection_reasons": REJECTION_REASONS}[kind]
+    return Markup("").join(Markup('<option value="{}">{}</option>').format(value, label)
+                           for value, label in labels.items())
+
+
+@functools.lru_cache(maxsize=1024)
+def _month(locale: str, day: dt.date) -> str:
+    """"mars 2026": a session's month, formatted once per language and month."""
+    return format_date(day, "MMMM y")
 
 
 def _pieces(screening: prescreen.Screening, text: str | None, field: str
@@ -124,10 +144,9 @@ def _flag_filter(signal: str, flags: sa.ColumnElement[int]) -> sa.ColumnElement[
 
 def _filtered(form: QueueFilterForm, tab: str) -> sa.Select:
     statement = _base(tab)
-    # Semi-joins rather than joins: the page's ids and the counts read answers alone.
+    # The page's ids and the counts read answers alone (a semi-join for the body).
     if form.departement.data:
-        statement = statement.where(Answer.session_id.in_(sa.select(Session.id).where(
-            Session.departement == form.departement.data)))
+        statement = statement.where(Answer.departement == form.departement.data)
     if form.siret.data:
         statement = statement.where(Answer.training_body_id.in_(sa.select(
             TrainingBody.id).where(TrainingBody.siret == form.siret.data)))
@@ -190,7 +209,8 @@ def queue() -> ResponseReturnValue:
                  and not screenings[row[0].id]]
     return render_template(
         "moderation/queue.html", form=form, tab=tab, rows=rows, total=total, page=page,
-        departement_select=_departement_select(str(get_locale()), form.departement.data or ""),
+        filters=_filters(str(get_locale()), tab, tuple(sorted(
+            (key, value) for key, value in request.args.items() if key != "page"))),
         screenings=screenings, takers=takers, unflagged=unflagged,
         reply_screenings={row[1].id: prescreen.screen_kept(row[1].text) for row in rows
                           if tab == "reponses"},
@@ -202,11 +222,12 @@ def queue() -> ResponseReturnValue:
 
 
 @functools.lru_cache(maxsize=512)
-def _departement_select(locale: str, selected: str) -> Markup:
-    """The département filter's select (a hundred options), rendered once per language
-    and choice: it was a fifth of the queue page's rendering."""
-    return Markup(QueueFilterForm(formdata=None, data={"departement": selected})
-                  .departement(class_="input"))
+def _filters(locale: str, tab: str, query: tuple[tuple[str, str], ...]) -> Markup:
+    """The filters' form, made once per language, tab and query: its fields (a select of
+    a hundred départements among them) were a third of the queue page's rendering. The
+    query has been validated (a wrong one is a 400 before this)."""
+    return Markup(render_template("moderation/_filters.html", tab=tab,
+                                  form=QueueFilterForm(MultiDict(query))))
 
 
 def _decide_urls() -> Any:
@@ -215,6 +236,12 @@ def _decide_urls() -> Any:
     pattern = url_for("moderation.decide", answer_id=0, decision="WORD")
     head, tail = pattern.rsplit("/0/", 1)
     return lambda answer_id, word: f"{head}/{int(answer_id)}/{tail.replace('WORD', word)}"
+
+
+def _item_url() -> Any:
+    """``url(answer_id)`` of a comment's own page, formatted like ``_decide_urls``."""
+    head = url_for("moderation.item", answer_id=0).removesuffix("0")
+    return lambda answer_id: f"{head}{int(answer_id)}"
 
 
 #: Counts above this show as "1 000+": an exact count of 200,000 waiting comments costs

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -85,6 +86,9 @@ class Answer(AboutSession, Base):
     """An end-of-training questionnaire, answered."""
 
     __tablename__ = "answers"
+    # The place a trigger copies is read back when asked for, not from INSERT … RETURNING:
+    # SQLite's RETURNING gives the row as it was before its AFTER INSERT trigger.
+    __mapper_args__: ClassVar[dict[str, object]] = {"eager_defaults": False}
     __table_args__ = (
         *(sa.CheckConstraint(f"{name} BETWEEN 1 AND 5", name=f"{name}_range")
           for name in DIMENSIONS),
@@ -97,6 +101,27 @@ class Answer(AboutSession, Base):
         sa.Index("ix_answers_pending_comments", "answered_on", "id",
                  postgresql_where=sa.text("comment_status = 'pending'"),
                  sqlite_where=sa.text("comment_status = 'pending'")),
+        # The same within a région or a département: a région's queue and its count are
+        # then a walk of its own entries, not a probe of every waiting comment's session.
+        *(sa.Index(f"ix_answers_pending_by_{place}", place, "answered_on", "id",
+                   postgresql_where=sa.text("comment_status = 'pending'"),
+                   sqlite_where=sa.text("comment_status = 'pending'"))
+          for place in ("region_code", "departement")),
+        # Decided comments, latest first, everywhere and within a région or a département.
+        sa.Index("ix_answers_decided_comments", "moderated_dt", "id",
+                 postgresql_where=sa.text("comment_status <> 'pending'"),
+                 sqlite_where=sa.text("comment_status <> 'pending'")),
+        *(sa.Index(f"ix_answers_decided_by_{place}", place, "moderated_dt", "id",
+                   postgresql_where=sa.text("comment_status <> 'pending'"),
+                   sqlite_where=sa.text("comment_status <> 'pending'"))
+          for place in ("region_code", "departement")),
+        # Words searched in comments (``ILIKE '%…%'``): trigrams, on PostgreSQL only.
+        sa.Index("ix_answers_comment_words", "comment_title", "comment_text",
+                 postgresql_using="gin",
+                 postgresql_ops={"comment_title": "gin_trgm_ops",
+                                 "comment_text": "gin_trgm_ops"},
+                 postgresql_where=sa.text("comment_status IS NOT NULL"))
+        .ddl_if(dialect="postgresql"),
     )
 
     #: surrogate key
@@ -128,6 +153,13 @@ class Answer(AboutSession, Base):
     #: the day of the answer, in France: no time of day, so that timing cannot point
     #: to a person
     answered_on: Mapped[dt.date] = mapped_column(default=clock.today, index=True)
+    #: the session's région, copied by the database (a trigger on insert, and on every
+    #: change of the session's place) so that a région's answers need no join
+    region_code: Mapped[str | None] = mapped_column(sa.String(2),
+                                                    server_default=sa.FetchedValue())
+    #: the session's département, copied the same way
+    departement: Mapped[str | None] = mapped_column(sa.String(3),
+                                                    server_default=sa.FetchedValue())
     #: a published comment's tone, as the moderator read it
     qualification: Mapped[Qualification | None] = mapped_column(string_enum(Qualification, 16))
     #: why the comment was rejected or withdrawn
