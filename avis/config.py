@@ -38,6 +38,13 @@ def _strictly_positive_int(raw: str) -> int:
     return value
 
 
+def _upload_megabytes(raw: str) -> int:
+    value = int(raw)
+    if not 1 <= value <= 2048:
+        raise ValueError("must be a whole number of megabytes from 1 to 2048")
+    return value
+
+
 def _day_list(raw: str) -> tuple[int, ...]:
     items = [item.strip() for item in raw.split(",") if item.strip()]
     values = tuple(int(item) for item in items)
@@ -155,6 +162,9 @@ SETTINGS: tuple[Setting, ...] = (
     # Seconds a rendered public page is kept in each worker's memory (0: never).
     Setting("PAGE_CACHE_SECONDS", _positive_int, 60),
     Setting("IMPORT_CHUNK_SIZE", _strictly_positive_int, 5_000),
+    # Largest trainee file staff may upload in the back office, in megabytes (a région's
+    # yearly France Travail export is some 20 MB).
+    Setting("UPLOAD_MAX_MB", _upload_megabytes, 100),
     # Back office: sign-in sessions end after this long without a request, and at the
     # latest this long after signing in.
     Setting("SESSION_IDLE_MINUTES", _strictly_positive_int, 30),

@@ -17,6 +17,7 @@ from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
 from avis.moderation.models import Decision, ModerationEvent, Report
+from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount, FunnelRun
 from avis.public.models import SearchTerm
 from avis.scheduler.models import JobRun
 from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
@@ -49,6 +50,9 @@ __all__ = [
     "Decision",
     "Enrolment",
     "FollowUpAnswer",
+    "FunnelCount",
+    "FunnelMonthCount",
+    "FunnelRun",
     "ImportRun",
     "ImportStatus",
     "Invitation",

@@ -126,8 +126,9 @@ def frameable(view: F) -> F:
     return view
 
 
-def accepts_body(max_bytes: int) -> Callable[[F], F]:
-    """Let this view read a request body of up to ``max_bytes`` instead of ``MAX_BODY_BYTES``."""
+def accepts_body(max_bytes: int | Callable[[], int]) -> Callable[[F], F]:
+    """Let this view read a request body of up to ``max_bytes`` instead of ``MAX_BODY_BYTES``
+    (a function when a setting gives the size: it is called per request)."""
 
     def decorate(view: F) -> F:
         setattr(view, _MAX_BODY, max_bytes)
@@ -181,6 +182,8 @@ def _view() -> Callable[..., Any] | None:
 def _set_body_limit() -> None:
     """Refuse a body too large at once, before any view looks anything up."""
     max_bytes = getattr(_view(), _MAX_BODY, None)
+    if callable(max_bytes):
+        max_bytes = max_bytes()
     if max_bytes is not None:
         request.max_content_length = max_bytes
     limit = request.max_content_length

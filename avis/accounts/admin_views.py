@@ -216,18 +216,21 @@ def account(account_id: int) -> ResponseReturnValue:
             return redirect(url_for("accounts_admin.account", account_id=found.id), code=303)
     return render_template("accounts/account.html", account=found, form=form, error=error,
                            confirm_form=ConfirmForm(formdata=None),
+                           personal_data_roles=operations.PERSONAL_DATA_ROLES,
                            sessions_count=sessions.count_for(found.id)), \
         422 if (error or form.errors) else 200
 
 
-_ACTIONS = {"desactiver", "reactiver", "renvoyer", "deconnecter", "double-authentification"}
+_ACTIONS = {"desactiver", "reactiver", "renvoyer", "deconnecter", "double-authentification",
+            "donnees-personnelles", "sans-donnees-personnelles"}
 
 
 @bp.post("/comptes/<int:account_id>/<action>")
 @allow(Role.admin)
 def account_action(account_id: int, action: str) -> ResponseReturnValue:
-    """Disable, enable, resend the activation email, end the sessions, or remove the
-    second factor (lost phone) of an account."""
+    """Disable, enable, resend the activation email, end the sessions, remove the second
+    factor (lost phone) of an account, or grant or remove the reading of trainees' names
+    and emails in the lists."""
     if action not in _ACTIONS:
         abort(404)
     found = get_or_404(Account, Account.id == account_id)
@@ -243,6 +246,8 @@ def account_action(account_id: int, action: str) -> ResponseReturnValue:
             operations.resend_activation(found, by=me)
         elif action == "deconnecter":
             operations.end_sessions(found, by=me)
+        elif action in ("donnees-personnelles", "sans-donnees-personnelles"):
+            operations.set_personal_data(found, action == "donnees-personnelles", by=me)
         elif found.has_totp:
             operations.disable_totp(found, by=me, end_sessions=True)
     except operations.AccountError as exc:

@@ -53,6 +53,10 @@ ERRORS: dict[str, LazyString] = {
     "wrong_password": _l("Your current password is not this one."),
     "own_role": _l("You cannot change your own role: ask another administrator."),
     "own_account": _l("You cannot disable your own account."),
+    "own_personal_data": _l("You cannot grant yourself the reading of personal data: ask "
+                            "another administrator."),
+    "personal_data_not_for_role": _l("Only Region staff and administrators may read "
+                                     "trainees' names and emails."),
     "not_invited": _l("This account has already chosen its password."),
     "invalid_link": _l("This link no longer works: it was used, or it expired."),
 }

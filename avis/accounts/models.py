@@ -49,6 +49,10 @@ class Account(Base):
             "(role <> 'organisation' AND siren IS NULL AND siret IS NULL)",
             name="organisation_scope"),
         sa.CheckConstraint("role <> 'region' OR region_code IS NOT NULL", name="region_scope"),
+        # Trainees' names and emails are for Region staff and admins only: never for a
+        # training body, never for moderators (who judge comments, not people).
+        sa.CheckConstraint("NOT can_see_personal_data OR role IN ('region', 'admin')",
+                           name="personal_data_roles"),
     )
 
     #: surrogate key
@@ -66,6 +70,10 @@ class Account(Base):
     region_code: Mapped[str | None] = mapped_column(sa.String(2))
     #: funder codes a region account is further limited to (empty: every funder)
     funder_codes: Mapped[list[int]] = mapped_column(CodeList, default=list)
+    #: an admin granted the reading of trainees' names and emails in the lists
+    #: (``avis.monitoring.lists``); region staff and admins only
+    can_see_personal_data: Mapped[bool] = mapped_column(default=False,
+                                                        server_default=sa.false())
     #: a training body account for every establishment of this SIREN
     siren: Mapped[str | None] = mapped_column(sa.String(9), index=True)
     #: a training body account for this one establishment

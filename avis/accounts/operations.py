@@ -41,6 +41,8 @@ RECOVERY_CODES = 10
 RESET_EMAIL_GAP = dt.timedelta(minutes=2)
 #: Funder codes a region account may be limited to (see imports.rules.FUNDER_LABELS).
 FUNDER_CODES = frozenset({0, 2, 3, 4, 5, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17})
+#: Roles an admin may let read trainees' names and emails (``can_see_personal_data``).
+PERSONAL_DATA_ROLES = frozenset({Role.region, Role.admin})
 
 
 class AccountError(ValueError):
@@ -173,7 +175,12 @@ def update(account: Account, scope: AccountScope, *, name: str | None, by: Accou
         setattr(account, column, value)
     account.name = (name or "").strip() or None
     after = {"role": str(account.role), "scope": account.scope_label, "name": account.name}
-    changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+    changes: dict[str, list[Any]] = {key: [before[key], after[key]] for key in before
+                                     if before[key] != after[key]}
+    if account.can_see_personal_data and account.role not in PERSONAL_DATA_ROLES:
+        # The new role may not read personal data: the grant goes with the old role.
+        account.can_see_personal_data = False
+        changes["personal_data"] = [True, False]
     if "name" in changes:
         changes["name"] = ["…", "…"]  # a person's name: changed, not written down
     if changes:
@@ -184,6 +191,23 @@ def update(account: Account, scope: AccountScope, *, name: str | None, by: Accou
             # What the open sessions were allowed to see has changed.
             sessions.end_all(account.id)
     return changes
+
+
+def set_personal_data(account: Account, allowed: bool, *, by: Account) -> bool:
+    """Let ``account`` read trainees' names and emails in the lists, or stop it; False
+    when nothing changes. Never one's own: a second admin decides (and the journal
+    says who)."""
+    if account.id == by.id and allowed:
+        raise AccountError("own_personal_data")
+    if allowed and account.role not in PERSONAL_DATA_ROLES:
+        raise AccountError("personal_data_not_for_role")
+    if account.can_see_personal_data == allowed:
+        return False
+    account.can_see_personal_data = allowed
+    record("account.personal_data_granted" if allowed else "account.personal_data_removed",
+           object_type="account", object_id=account.id,
+           changes={"personal_data": [not allowed, allowed]}, actor=by)
+    return True
 
 
 def disable(account: Account, *, by: Account | None, actor_role: str | None = None) -> bool:

@@ -9,6 +9,8 @@ its rule here, in one place, before any view can read it.
 - moderator: its région, or every région when it has none;
 - region: its région, and only the sessions of its funders when it has some;
 - organisation: the establishments of its SIREN, or its one SIRET.
+Enrolments (who followed a session: personal data) follow their session, and are never
+a training body's.
 A région's training bodies are those teaching, or holding the contract of, a session
 held in that région.
 """
@@ -24,8 +26,10 @@ from flask import abort, current_app
 
 from avis.accounts.models import Account, Role
 from avis.audit.models import AuditEvent
+from avis.catalog.imports.models import ImportRun
 from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
+from avis.catalog.models.trainees import Enrolment
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import among, db, funders_overlap
 from avis.moderation.models import Report
@@ -116,6 +120,14 @@ class Scope:
             condition = sa.and_(condition, funders_overlap(Session.funders, self.funder_codes))
         return condition
 
+    def _enrolments(self) -> sa.ColumnElement[bool]:
+        # Who was enrolled is personal data: never a training body's to see.
+        if self.role == Role.organisation:
+            return sa.false()
+        if self.is_national:
+            return sa.true()
+        return Enrolment.session_id.in_(sa.select(Session.id).where(self._sessions()))
+
     def _answers(self) -> sa.ColumnElement[bool]:
         if self.is_national:
             return sa.true()
@@ -150,6 +162,15 @@ class Scope:
     def _journal(self) -> sa.ColumnElement[bool]:
         return sa.true() if self.role == Role.admin else sa.false()
 
+    def _imports(self) -> sa.ColumnElement[bool]:
+        # Region staff: the files uploaded for their région. Command-line runs and
+        # admins' uploads are national (their counts span every région): admins only.
+        if self.role == Role.admin:
+            return sa.true()
+        if self.role == Role.region:
+            return ImportRun.region_code == self.region_code
+        return sa.false()
+
 
 def _own_establishments(scope: Scope) -> sa.ColumnElement[bool]:
     if scope.siren:
@@ -160,11 +181,13 @@ def _own_establishments(scope: Scope) -> sa.ColumnElement[bool]:
 _RULES = {
     TrainingBody: Scope._bodies,
     Session: Scope._sessions,
+    Enrolment: Scope._enrolments,
     Answer: Scope._answers,
     Reply: Scope._replies,
     Report: Scope._reports,
     Account: Scope._accounts,
     AuditEvent: Scope._journal,
+    ImportRun: Scope._imports,
 }
 
 

@@ -29,8 +29,11 @@ class NavItem:
 #: The menu, in order; each person sees the entries of their role.
 NAVIGATION: list[NavItem] = [
     NavItem("admin.home", _l("Home"), frozenset(Role)),
+    NavItem("dashboard.overview", _l("Dashboard"), frozenset({Role.region, Role.admin})),
     NavItem("moderation.queue", _l("Moderation"), frozenset({Role.moderator, Role.admin})),
     NavItem("admin.bodies", _l("Training bodies"), frozenset(Role)),
+    NavItem("lists.non_respondents", _l("Lists"), frozenset({Role.region, Role.admin})),
+    NavItem("imports.runs", _l("Imports"), frozenset({Role.region, Role.admin})),
     NavItem("accounts_admin.accounts", _l("Accounts"), frozenset({Role.admin})),
     NavItem("audit.journal", _l("Journal"), frozenset({Role.admin})),
     NavItem("accounts_admin.my_account", _l("My account"), frozenset(Role)),

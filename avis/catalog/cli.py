@@ -121,6 +121,11 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     from avis.surveys.demo import add_demo_answers
 
     answers = add_demo_answers(seed)
+    # Two campaigns, the older with many bounces: the dashboard's figures.
+    from avis.monitoring.demo import add_demo_campaigns
+
+    add_demo_campaigns(clock.today(), seed)
+    db.session.commit()
     click.echo(f"Réponses : {answers['answers']} avis, "
                f"{answers['follow_up_answers']} questionnaires à 6 mois")
     # The answers were written after the jobs ran: score them now, not at the next hour.
@@ -152,6 +157,10 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     invited = invite_training_bodies()["invited"]
     click.echo(f"Espaces des organismes : {invited} organismes invités par courriel "
                "(envoyés par le planificateur)")
+    # The dashboard's counts, which the hourly job would fill only at the next hour.
+    from avis.monitoring.funnel import rebuild
+
+    rebuild()
     _echo_demo_logins()
 
 

@@ -38,6 +38,29 @@ def recompute_scores() -> dict[str, int]:
     return recompute_all()
 
 
+def refresh_monitoring_counts() -> dict[str, int]:
+    """Count again the funnel of the sessions touched since the previous run."""
+    from avis.monitoring.funnel import refresh
+
+    return refresh()
+
+
+def rebuild_monitoring_counts() -> dict[str, int]:
+    """Count the whole funnel again: catches what the refresh cannot see (sessions moved,
+    rows removed by an erasure)."""
+    from avis.monitoring.funnel import rebuild
+
+    return rebuild()
+
+
+def import_uploads() -> dict[str, int]:
+    """Import the trainee files uploaded in the back office, and take up again an import
+    whose process died (its lease ran out)."""
+    from avis.monitoring.uploads import import_uploads as run
+
+    return run()
+
+
 def index_search() -> dict[str, int]:
     """Bring the public search index in line with the catalogue (imports also do it at
     once; this catches any other change)."""
@@ -87,6 +110,8 @@ class Job:
 #: Expiry first (no reminder for a dead link), then new invitations and reminders,
 #: then the dispatch that sends what they queued.
 JOBS: tuple[Job, ...] = (
+    # Uploaded files first: their sessions that have ended get invitations this tick.
+    Job("import_uploads", import_uploads, MINUTE),
     Job("expire_invitations", survey_jobs.expire_invitations, HOUR),
     Job("create_invitations", survey_jobs.create_end_of_training_invitations, HOUR),
     Job("create_follow_ups", survey_jobs.create_follow_up_invitations, HOUR),
@@ -95,6 +120,8 @@ JOBS: tuple[Job, ...] = (
     Job("dispatch_account_mail", account_jobs.dispatch_account_mail, MINUTE),
     Job("aggregate_scores", aggregate_scores, HOUR),
     Job("recompute_scores", recompute_scores, DAY),
+    Job("monitoring_counts", refresh_monitoring_counts, HOUR),
+    Job("monitoring_counts_rebuild", rebuild_monitoring_counts, DAY),
     Job("index_search", index_search, HOUR),
     Job("prune_job_runs", prune_job_runs, DAY),
     Job("export_open_data", export_open_data, DAY),

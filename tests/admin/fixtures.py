@@ -51,6 +51,8 @@ class ScopedWorld:
     bodies: dict[str, BodyFacts]
     #: account key → (account id, email, TOTP secret or None)
     accounts: dict[str, tuple[int, str, str | None]] = field(default_factory=dict)
+    #: account key (or "cli") → (id, région) of the import run it uploaded (ran)
+    import_runs: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
     def visible_to(self, key: str) -> set[str]:
         """The bodies each account of the world must see."""
@@ -152,7 +154,50 @@ def scoped_world(app: Flask) -> ScopedWorld:
                                      **options)
             world.accounts[key] = (account.id, account.email, secret)
         db.session.commit()
+        _add_import_runs(world, app)
+        # The dashboard's counts, as the hourly job leaves them.
+        from avis.monitoring.funnel import rebuild
+
+        rebuild()
     return world
+
+
+#: Uploaders of the world's import runs, each with the status its run is left in.
+UPLOADERS = {"region_52": "queued", "region_52_ft": "completed", "region_53": "completed",
+             "admin": "completed"}
+
+
+def _add_import_runs(world: ScopedWorld, app: Flask) -> None:
+    """An upload of each region account and of the admin, with a rejected row each, and a
+    command-line run. Their rejected rows name nobody of the world."""
+    from pathlib import Path
+
+    from avis.catalog.imports.models import ImportRun, ImportStatus
+
+    rejects = "\ufeffligne;motif;email\r\n2;adresse e-mail invalide;pas-une-adresse\r\n"
+    for key, status in UPLOADERS.items():
+        account_id, email, _secret = world.accounts[key]
+        account = db.session.get(Account, account_id)
+        assert account is not None
+        folder = f"monde-{key.replace('_', '-')}"
+        path = Path(app.instance_path) / "uploads" / folder / "rejets.csv"
+        path.parent.mkdir(parents=True)
+        path.write_bytes(rejects.encode())
+        run = ImportRun(file_name=f"stagiaires-{key}.csv", file_hash=f"{len(folder):064d}",
+                        file_format="csv", campaign="monde", triggered_by=email,
+                        status=ImportStatus(status), account_id=account_id,
+                        region_code=account.region_code, upload_dir=folder,
+                        file_size=2_000, rows_read=4, imported=3, rejected=1,
+                        rejects_size=len(rejects.encode()), chunk_size=50)
+        db.session.add(run)
+        db.session.flush()
+        world.import_runs[key] = (run.id, account.region_code)
+    cli = ImportRun(file_name="export-national.txt", file_hash="f" * 64, file_format="pe",
+                    campaign="national", triggered_by="ops", status=ImportStatus.completed)
+    db.session.add(cli)
+    db.session.flush()
+    world.import_runs["cli"] = (cli.id, None)
+    db.session.commit()
 
 
 def _same_siren(siret: str, establishment: int) -> str:

@@ -4,7 +4,9 @@ and no trainee's email or token ever does."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from html import escape
 from html.parser import HTMLParser
@@ -13,8 +15,10 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from avis.db import db
+from avis.spreadsheets import XLSX_TYPE
 from avis.surveys.models.invitations import InvitationToken
 from tests.accounts.fixtures import Browser
 from tests.admin.fixtures import VISIBLE, ScopedWorld
@@ -72,19 +76,29 @@ def _selects(fields: list[tuple[str, str]]) -> set[str]:
     return {name for name in names if names.count(name) > 1}
 
 
-def crawl(client: Browser) -> dict[str, str]:
-    """Every back-office page reachable from the home page: path → HTML."""
+def _text(response: TestResponse) -> str:
+    """A page's HTML, or a download's text: for a workbook, its XML parts (where an email
+    in one of its cells would be)."""
+    if response.mimetype == XLSX_TYPE:
+        with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+            return "\n".join(archive.read(name).decode() for name in archive.namelist())
+    return response.get_data(as_text=True)
+
+
+def crawl(client: Browser, start: str = "/admin/", within: str = "/admin") -> dict[str, str]:
+    """Every back-office page reachable from ``start`` (the home page) whose path starts
+    with ``within``: path → HTML (or a download's text)."""
     seen: dict[str, str] = {}
-    queue = ["/admin/"]
+    queue = [start]
     while queue and len(seen) < MAX_PAGES:
         url = queue.pop(0)
         parts = urlsplit(url)
         path = parts.path + (f"?{urlencode(parse_qsl(parts.query))}" if parts.query else "")
-        if path in seen or not parts.path.startswith("/admin") or parts.netloc:
+        if path in seen or not parts.path.startswith(within) or parts.netloc:
             continue
         response = client.get(path)
         assert response.status_code in (200, 302, 303, 400), (path, response.status_code)
-        html = response.get_data(as_text=True)
+        html = _text(response)
         seen[path] = html
         if response.status_code in (302, 303):
             queue.append(response.headers["Location"])

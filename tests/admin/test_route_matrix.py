@@ -85,12 +85,25 @@ def _of_bodies(world: ScopedWorld, key: str, pick: Callable[[BodyFacts], int]
     return own, [str(pick(world.bodies[name])) for name in foreign] + [str(UNKNOWN_ID)]
 
 
+def _import_run_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:
+    """One's own upload; the runs of other régions, admins' and the command line's are
+    foreign to region staff (an admin sees every run)."""
+    own = world.import_runs.get(key)
+    if ACCOUNTS[key][0] == Role.admin:
+        return str(own[0]) if own else None, [str(UNKNOWN_ID)]
+    region = ACCOUNTS[key][1].get("region") if ACCOUNTS[key][0] == Role.region else None
+    foreign = [str(run_id) for run_id, run_region in world.import_runs.values()
+               if region is None or run_region != region]
+    return (str(own[0]) if own and region else None), [*foreign, str(UNKNOWN_ID)]
+
+
 PARAMETERS: dict[str, Callable[[ScopedWorld, str], tuple[str | None, list[str]]]] = {
     "siret": _siret_values,
     "account_id": _account_values,
     "answer_id": _answer_values,
     "reply_id": _reply_values,
     "report_id": _report_values,
+    "run_id": _import_run_values,
 }
 #: Parameters that choose what to do rather than which object: one fixed value each.
 FIXED = {"action": "reactiver", "decision": "annuler"}

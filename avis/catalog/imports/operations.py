@@ -138,10 +138,11 @@ def _describe(exc: BaseException) -> str:
 
 def _start_run(db_session: DbSession, trainee_file: TraineeFile, campaign: str) -> ImportRun:
     # A run of the same file still marked "running" was killed: a new one takes over.
+    # (Not an upload's: the scheduler resumes those itself, under a lease.)
     db_session.execute(
         sa.update(ImportRun)
         .where(ImportRun.file_hash == trainee_file.sha256,
-               ImportRun.status == ImportStatus.running)
+               ImportRun.status == ImportStatus.running, ImportRun.upload_dir.is_(None))
         .values(status=ImportStatus.interrupted, finished_dt=clock.now())
     )
     run = ImportRun(

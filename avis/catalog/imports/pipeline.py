@@ -68,6 +68,8 @@ class Prepared:
     rows: pd.DataFrame
     #: (line, raw cells, reason) of each refused row
     rejected: list[Rejection]
+    #: the chunk as read, when asked for: to refuse more rows after a database check
+    source: Chunk | None = None
 
 
 class Preparer:
@@ -77,8 +79,9 @@ class Preparer:
     a one-in-10^7 event in a file of a million rows.
     """
 
-    def __init__(self, trainee_file: TraineeFile) -> None:
+    def __init__(self, trainee_file: TraineeFile, keep_source: bool = False) -> None:
         self.trainee_file = trainee_file
+        self.keep_source = keep_source
         self.seen_pairs = HashSet()
 
     def prepare(self, chunk: Chunk) -> Prepared:
@@ -99,29 +102,32 @@ class Preparer:
                     (line, row, DUPLICATE_REASON) for line, row in zip(lines, cells, strict=True)
                 ]
                 rows = rows[~duplicate]
-        return Prepared(len(chunk), rows, rejected)
+        return Prepared(len(chunk), rows, rejected, chunk if self.keep_source else None)
 
 
 def prepared_chunks(
-    trainee_file: TraineeFile, chunk_size: int, progress: Callable[[int], None] | None
+    trainee_file: TraineeFile, chunk_size: int, progress: Callable[[int], None] | None,
+    keep_source: bool = False,
 ) -> Iterator[Prepared]:
-    """The file's chunks, validated and de-duplicated, in order."""
+    """The file's chunks, validated and de-duplicated, in order (with the chunks as read
+    when ``keep_source``)."""
     if trainee_file.size < PARALLEL_MIN_BYTES:
-        preparer = Preparer(trainee_file)
+        preparer = Preparer(trainee_file, keep_source)
         for chunk in trainee_file.chunks(chunk_size, progress):
             yield preparer.prepare(chunk)
         return
-    yield from _from_child(trainee_file, chunk_size, progress)
+    yield from _from_child(trainee_file, chunk_size, progress, keep_source)
 
 
 def _from_child(
-    trainee_file: TraineeFile, chunk_size: int, progress: Callable[[int], None] | None
+    trainee_file: TraineeFile, chunk_size: int, progress: Callable[[int], None] | None,
+    keep_source: bool,
 ) -> Iterator[Prepared]:
     context = multiprocessing.get_context("spawn")
     channel: Any = context.Queue(maxsize=QUEUE_DEPTH)
     child = context.Process(
         target=_prepare_in_child,
-        args=(trainee_file, chunk_size, channel, os.getpid()),
+        args=(trainee_file, chunk_size, channel, os.getpid(), keep_source),
         name="avis-import-reader",
         daemon=True,
     )
@@ -149,7 +155,8 @@ def _from_child(
 
 
 def _prepare_in_child(
-    trainee_file: TraineeFile, chunk_size: int, channel: Any, parent_pid: int
+    trainee_file: TraineeFile, chunk_size: int, channel: Any, parent_pid: int,
+    keep_source: bool = False,
 ) -> None:
     read = 0
 
@@ -171,7 +178,7 @@ def _prepare_in_child(
         raise SystemExit(1)
 
     try:
-        preparer = Preparer(trainee_file)
+        preparer = Preparer(trainee_file, keep_source)
         for chunk in trainee_file.chunks(chunk_size, count):
             prepared = preparer.prepare(chunk)
             send(("chunk", prepared, read))
