@@ -52,6 +52,7 @@ def create_app(
     from avis.mail.webhook import bp as webhook_bp
     from avis.moderation.statistics_views import bp as moderation_stats_bp
     from avis.moderation.views import bp as moderation_bp
+    from avis.monitoring.alerts_views import bp as alerts_bp
     from avis.opendata.views import bp as opendata_bp
     from avis.public import caching
     from avis.public.views import bp as public_bp
@@ -71,6 +72,7 @@ def create_app(
     app.register_blueprint(audit_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(moderation_stats_bp)
+    app.register_blueprint(alerts_bp)
     account_sessions.init_app(app)
     from avis import admin
 

@@ -31,6 +31,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("admin.home", _l("Home"), frozenset(Role)),
     NavItem("moderation.queue", _l("Moderation"), frozenset({Role.moderator, Role.admin})),
     NavItem("admin.bodies", _l("Training bodies"), frozenset(Role)),
+    NavItem("alerts.index", _l("Alerts"), frozenset({Role.region, Role.admin})),
     NavItem("accounts_admin.accounts", _l("Accounts"), frozenset({Role.admin})),
     NavItem("audit.journal", _l("Journal"), frozenset({Role.admin})),
     NavItem("accounts_admin.my_account", _l("My account"), frozenset(Role)),
