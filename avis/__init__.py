@@ -52,6 +52,7 @@ def create_app(
     from avis.mail.webhook import bp as webhook_bp
     from avis.moderation.statistics_views import bp as moderation_stats_bp
     from avis.moderation.views import bp as moderation_bp
+    from avis.monitoring.alerts_views import bp as alerts_bp
     from avis.monitoring.dashboard_views import bp as dashboard_bp
     from avis.monitoring.lists_views import bp as lists_bp
     from avis.monitoring.uploads_views import bp as imports_bp
@@ -77,6 +78,7 @@ def create_app(
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(imports_bp)
     app.register_blueprint(lists_bp)
+    app.register_blueprint(alerts_bp)
     account_sessions.init_app(app)
     from avis import admin
 

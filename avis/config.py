@@ -186,6 +186,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BODY_ACCOUNT_INVITATIONS", _flag, True),
     # Moderators get a daily email when a comment, reply or report has waited longer.
     Setting("MODERATION_DELAY_HOURS", _strictly_positive_int, 48),
+    # Region staff's alerts: negative reviews of a body in 90 days that make an alert
+    # (Regions send inspectors past such a number), and the answers a body needs in each
+    # period before a drop of its score does.
+    Setting("ALERT_NEGATIVE_REVIEWS", _strictly_positive_int, 10),
+    Setting("ALERT_MIN_ANSWERS", _strictly_positive_int, 10),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -17,6 +17,7 @@ from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
 from avis.moderation.models import Decision, ModerationEvent, Report
+from avis.monitoring.models.alerts import Alert, DigestOptOut
 from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount, FunnelRun
 from avis.public.models import SearchTerm
 from avis.scheduler.models import JobRun
@@ -41,6 +42,7 @@ __all__ = [
     "AccountSession",
     "AccountToken",
     "Action",
+    "Alert",
     "Answer",
     "AnswerReceipt",
     "AuditEvent",
@@ -48,6 +50,7 @@ __all__ = [
     "CommentStatus",
     "Course",
     "Decision",
+    "DigestOptOut",
     "Enrolment",
     "FollowUpAnswer",
     "FunnelCount",

@@ -18,7 +18,11 @@ from avis.migrations import upgrade
 from avis.models import Base
 
 POSTGRES_URL = os.environ.get("AVIS_TEST_DATABASE_URL")
-BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
+#: Both, always: without a PostgreSQL URL its cases show as skipped, with the reason,
+#: rather than vanish from the count.
+BACKENDS = ["sqlite", "postgresql"]
+NO_POSTGRES = ("PostgreSQL cases need AVIS_TEST_DATABASE_URL (e.g. "
+               "postgresql+psycopg://postgres@127.0.0.1:5432/test; .ci/run sets it)")
 
 pytest_plugins = [
     "tests.accounts.fixtures",
@@ -55,7 +59,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'avis.db'}"
     else:
-        assert POSTGRES_URL
+        if not POSTGRES_URL:
+            pytest.skip(NO_POSTGRES)
         url = POSTGRES_URL
     reset_database(url)
     upgrade(url)
@@ -102,3 +107,30 @@ def client(app: Flask):
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+# --- A CI run whose browser tests all skipped fails -------------------------------------
+
+#: Set by .ci/run: the browser tests must run there (Chromium is installed first).
+REQUIRE_BROWSER_TESTS = os.environ.get("AVIS_REQUIRE_BROWSER_TESTS") == "1"
+_E2E = Path(__file__).parent / "e2e"
+_browser_tests = {"collected": 0, "passed": 0}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _browser_tests["collected"] = sum(_E2E in item.path.parents for item in session.items)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed and report.nodeid.startswith("tests/e2e/"):
+        _browser_tests["passed"] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_BROWSER_TESTS and _browser_tests["collected"] and not _browser_tests["passed"]:
+        writer = session.config.get_terminal_writer()
+        writer.line()
+        writer.line(
+            f"FAILED: none of the {_browser_tests['collected']} browser tests ran "
+            "(AVIS_REQUIRE_BROWSER_TESTS=1): is Chromium installed?", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -56,11 +56,12 @@ STILL_USEFUL = {AccountMail.activation: AccountStatus.invited,
                 AccountMail.activation_reminder: AccountStatus.invited,
                 AccountMail.reset: AccountStatus.active,
                 AccountMail.report_decided: AccountStatus.active,
-                AccountMail.moderation_backlog: AccountStatus.active}
+                AccountMail.moderation_backlog: AccountStatus.active,
+                AccountMail.alerts_digest: AccountStatus.active}
 #: Emails nobody asked for at that moment: never to a suppressed address. (An activation
 #: or a new password is asked for, by staff or the person: it is tried anyway.)
 UNASKED = frozenset({AccountMail.activation_reminder, AccountMail.report_decided,
-                     AccountMail.moderation_backlog})
+                     AccountMail.moderation_backlog, AccountMail.alerts_digest})
 
 
 def dispatch(backend: MailBackend | None = None) -> dict[str, int]:
@@ -144,6 +145,8 @@ def _content(row: sa.Row, kind: AccountMail) -> Content | None:
         return _report_decided(row, base_url)
     if kind == AccountMail.moderation_backlog:
         return _moderation_backlog(row, base_url)
+    if kind == AccountMail.alerts_digest:
+        return _alerts_digest(row, base_url)
     token = operations.mint_token(row.account_id, PURPOSE[kind])
     return render(kind, link=f"{base_url}/login/lien/{token}", email=row.email,
                   role=str(row.role), locale=row.locale)
@@ -178,6 +181,29 @@ def _moderation_backlog(row: sa.Row, base_url: str) -> Content | None:
     return render(AccountMail.moderation_backlog, link=f"{base_url}/admin/moderation",
                   locale=row.locale, items=items,
                   hours=current_app.config["MODERATION_DELAY_HOURS"])
+
+
+def _alerts_digest(row: sa.Row, base_url: str) -> Content | None:
+    """The alerts open in the account's scope when the email leaves (none: not sent)."""
+    from avis.monitoring import alerts, alerts_text
+
+    account = db.session.get(Account, row.account_id)
+    if account is None or account.role != Role.region or not alerts.wants_digest(account):
+        return None
+    found = alerts.digest_of(account)
+    if not found:
+        return None
+    shown = found[:DIGEST_LINES]
+    names = alerts_text.body_names(shown)
+    with force_locale(row.locale):
+        lines = [alerts_text.describe(alert, names) for alert in shown]
+    return render(AccountMail.alerts_digest, link=f"{base_url}/admin/alertes",
+                  locale=row.locale, items=lines, total=len(found),
+                  more=max(0, len(found) - DIGEST_LINES))
+
+
+#: Alerts listed in the weekly email; the page has the rest.
+DIGEST_LINES = 20
 
 
 def _backlog_line(item: statistics.Backlog) -> str:
@@ -226,6 +252,11 @@ def render(kind: AccountMail, *, link: str, locale: str = "fr", **values: object
 def _subject(kind: AccountMail, context: dict[str, object]) -> str:
     if kind == AccountMail.report_decided:
         return gettext("Your report on a review: the moderator’s decision")
+    if kind == AccountMail.alerts_digest:
+        total = context["total"]
+        assert isinstance(total, int)
+        return ngettext("avis: %(num)s alert open in your région",
+                        "avis: %(num)s alerts open in your région", total)
     if kind == AccountMail.moderation_backlog:
         hours = context["hours"]
         assert isinstance(hours, int)

@@ -199,6 +199,8 @@ class AccountMail(enum.StrEnum):
     report_decided = "report_decided"
     #: to moderators: items have waited longer than ``MODERATION_DELAY_HOURS``
     moderation_backlog = "moderation_backlog"
+    #: to Region staff, weekly: the alerts open in their scope
+    alerts_digest = "alerts_digest"
 
 
 class AccountMessageStatus(enum.StrEnum):

@@ -33,6 +33,7 @@ from avis.catalog.models.trainees import Enrolment
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import among, db, funders_overlap
 from avis.moderation.models import Report
+from avis.monitoring.models.alerts import Alert
 from avis.surveys.models.answers import Answer, Reply
 
 T = TypeVar("T")
@@ -159,6 +160,20 @@ class Scope:
             return Account.siret == self.siret
         return Account.id == self.account_id
 
+    def _alerts(self) -> sa.ColumnElement[bool]:
+        # Region staff: their région's; limited to some funders, the bodies those fund
+        # (campaign alerts stay the région's: they name no body).
+        if self.role == Role.admin:
+            return sa.true()
+        if self.role != Role.region:
+            return sa.false()
+        condition = Alert.region_code == self.region_code
+        if self.funder_codes:
+            condition = sa.and_(condition, sa.or_(
+                Alert.training_body_id.is_(None),
+                Alert.training_body_id.in_(sa.select(TrainingBody.id).where(self._bodies()))))
+        return condition
+
     def _journal(self) -> sa.ColumnElement[bool]:
         return sa.true() if self.role == Role.admin else sa.false()
 
@@ -188,6 +203,7 @@ _RULES = {
     Account: Scope._accounts,
     AuditEvent: Scope._journal,
     ImportRun: Scope._imports,
+    Alert: Scope._alerts,
 }
 
 

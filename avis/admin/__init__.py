@@ -30,6 +30,7 @@ class NavItem:
 NAVIGATION: list[NavItem] = [
     NavItem("admin.home", _l("Home"), frozenset(Role)),
     NavItem("dashboard.overview", _l("Dashboard"), frozenset({Role.region, Role.admin})),
+    NavItem("alerts.index", _l("Alerts"), frozenset({Role.region, Role.admin})),
     NavItem("moderation.queue", _l("Moderation"), frozenset({Role.moderator, Role.admin})),
     NavItem("admin.bodies", _l("Training bodies"), frozenset(Role)),
     NavItem("lists.non_respondents", _l("Lists"), frozenset({Role.region, Role.admin})),

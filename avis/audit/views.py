@@ -33,6 +33,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 #: The actions a filter offers, with what they mean.
 ACTIONS = {
+    "alert.acknowledged": _l("Alert acknowledged"),
+    "alert.digest_on": _l("Weekly alerts email on"),
+    "alert.digest_off": _l("Weekly alerts email off"),
     "account.sign_in": _l("Sign-in"),
     "account.sign_in_failed": _l("Failed sign-in"),
     "account.sign_out": _l("Sign-out"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from avis.accounts import jobs as account_jobs
 from avis.moderation import jobs as moderation_jobs
 from avis.moderation import statistics as moderation_statistics
+from avis.monitoring import alerts
 from avis.surveys import jobs as survey_jobs
 
 HOUR = dt.timedelta(hours=1)
@@ -131,5 +132,8 @@ JOBS: tuple[Job, ...] = (
     Job("screen_comments", moderation_jobs.screen_waiting, MINUTE),
     Job("retract_from_open_data", moderation_jobs.retract_from_open_data, MINUTE),
     Job("moderation_backlog", moderation_statistics.email_backlog, DAY),
+    # After the night's score run: the priors of the day.
+    Job("detect_alerts", alerts.detect, DAY),
+    Job("alerts_digest", alerts.email_digest, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -7,6 +7,7 @@ what it should not is caught by a plain text search.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pyotp
@@ -17,6 +18,7 @@ from avis.accounts.models import Account, Role
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
 from avis.moderation.models import Report, ReportReason, ReportStatus
+from avis.monitoring.models.alerts import Alert, AlertRule
 from avis.surveys.models.answers import CommentStatus
 from tests.accounts.fixtures import create_account
 from tests.catalog.fixtures import make_siret
@@ -44,6 +46,8 @@ class BodyFacts:
     #: its reply (to the first answer) and the open report it made (on the second)
     reply_id: int = 0
     report_id: int = 0
+    #: an alert about it (negative reviews), in its session's région
+    alert_id: int = 0
 
 
 @dataclass
@@ -112,10 +116,15 @@ def _body(key: str, name: str, place: Place, siret: str) -> tuple[TrainingBody, 
             words.append(report.text)
     from avis.catalog.models.trainees import Trainee
 
+    alert = Alert(rule=AlertRule.negative_reviews, region_code=place.region,
+                  subject_key=f"body:{body.id}", training_body_id=body.id, value=12.0,
+                  details={"count": 12, "threshold": 10})
+    db.session.add(alert)
+    db.session.flush()
     trainees = [t.email for t in db.session.query(Trainee).all()]
     facts = BodyFacts(siret=body.siret, siren=body.siren, name=name, words=tuple(words),
                       trainees=tuple(trainees), answer_ids=tuple(answer_ids),
-                      reply_id=reply_id, report_id=report_id)
+                      reply_id=reply_id, report_id=report_id, alert_id=alert.id)
     return body, facts
 
 
@@ -139,8 +148,9 @@ def scoped_world(app: Flask) -> ScopedWorld:
             _, facts = _body(key, name, place, siret)
             new_trainees = tuple(email for email in facts.trainees if email not in seen)
             seen.update(new_trainees)
-            bodies[key] = BodyFacts(facts.siret, facts.siren, facts.name, facts.words,
-                                    new_trainees, facts.answer_ids)
+            # Each body's own trainees (the reply, report and alert ids kept: they
+            # were dropped here once, and the matrix tested unknown ids only).
+            bodies[key] = dataclasses.replace(facts, trainees=new_trainees)
         publish()
         world = ScopedWorld(bodies=bodies)
         for key, (role, options) in ACCOUNTS.items():

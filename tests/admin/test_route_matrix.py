@@ -76,6 +76,10 @@ def _report_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]
     return _of_bodies(world, key, lambda body: body.report_id)
 
 
+def _alert_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:
+    return _of_bodies(world, key, lambda body: body.alert_id)
+
+
 def _of_bodies(world: ScopedWorld, key: str, pick: Callable[[BodyFacts], int]
                ) -> tuple[str | None, list[str]]:
     """An object of a body of the scope; those of other bodies are foreign."""
@@ -104,6 +108,7 @@ PARAMETERS: dict[str, Callable[[ScopedWorld, str], tuple[str | None, list[str]]]
     "reply_id": _reply_values,
     "report_id": _report_values,
     "run_id": _import_run_values,
+    "alert_id": _alert_values,
 }
 #: Parameters that choose what to do rather than which object: one fixed value each.
 FIXED = {"action": "reactiver", "decision": "annuler"}

@@ -31,3 +31,15 @@ def test_formulas_are_kept_as_text_and_control_characters_removed():
     assert rows == [("'=titre",), ("'=HYPERLINK(\"http://x\")",), ("'+33 6",), ("ab",)]
     workbook = openpyxl.load_workbook(io.BytesIO(data))
     assert all(cell.data_type != "f" for row in workbook.active.iter_rows() for cell in row)
+
+
+def test_times_in_paris_time_and_text_never_a_link_nor_a_formula():
+    moment = dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC)
+    data = xlsx_bytes(["Quand", "Site", "Oui", "Note"],
+                      [[moment, "https://exemple.fr", True, 4.5]])
+    [row] = _read(data)[1:]
+    assert row == (dt.datetime(2026, 7, 1, 10, 30), "https://exemple.fr", True, 4.5)
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    assert workbook.active["B2"].hyperlink is None
+    assert workbook.active.freeze_panes == "A2"
+    assert workbook.active["A1"].font.b

@@ -209,12 +209,13 @@ def test_rate_limit_reset_header() -> None:
 
 
 def test_timeout_is_outcome_unknown(fake_sendgrid: FakeSendGrid) -> None:
-    fake_sendgrid.hang_seconds = 2.0
+    fake_sendgrid.hang_seconds = 4.0
     fake_sendgrid.script(["timeout"])
     started = time.monotonic()
     deliveries = backend_for(fake_sendgrid, timeout=0.5).send(make_batch(3))
 
-    assert time.monotonic() - started < 1.9  # our timeout, not the server's close
+    # Our timeout, not the server's close (a wide margin for a loaded machine).
+    assert time.monotonic() - started < 3.5
     assert deliveries == [Delivery(message_ids=[1, 2, 3], state=DeliveryState.unknown,
                                    error="timeout: outcome unknown")]
     assert fake_sendgrid.accepted_requests == []

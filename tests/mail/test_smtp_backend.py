@@ -103,11 +103,11 @@ def test_server_down_retries_everything() -> None:
 
 
 def test_timeout_is_unknown_then_retry(smtp_server: SMTPTestServer) -> None:
-    smtp_server.data_delay = 1.5
+    smtp_server.data_delay = 4.0
     started = time.monotonic()
     deliveries = backend_for(smtp_server, timeout=0.5).send(make_batch(3))
 
-    assert time.monotonic() - started < 1.4
+    assert time.monotonic() - started < 3.5  # our timeout, with room for a loaded machine
     assert states(deliveries) == {1: DeliveryState.unknown, 2: DeliveryState.retry,
                                   3: DeliveryState.retry}
 

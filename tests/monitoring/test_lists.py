@@ -13,6 +13,7 @@ from collections.abc import Callable
 import openpyxl
 import pytest
 import sqlalchemy as sa
+import xlsxwriter
 from flask import Flask
 
 from avis.accounts.models import Account
@@ -311,7 +312,7 @@ def test_no_file_no_event(app: Flask, world: ListsWorld, as_account: Callable[[s
     def broken(self: object, *args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(openpyxl.Workbook, "create_sheet", broken)
+    monkeypatch.setattr(xlsxwriter.Workbook, "add_worksheet", broken)
     with pytest.raises(OSError, match="disk full"):
         client.get(f"{PATHS[ListKind.bounced]}?noms=1&format=xlsx")
     assert _list_events(app) == []

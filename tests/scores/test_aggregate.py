@@ -126,7 +126,9 @@ def raw_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame
                            Action.course_id, Action.training_body_id)
                  .join(Action, Action.id == Session.action_id))
     sessions = _frame(catalogue)
-    answers = _frame(sa.select(Answer.__table__))
+    # The place from the sessions (the answers' own copy is what the scores must not
+    # need to be right).
+    answers = _frame(sa.select(Answer.__table__)).drop(columns=["region_code", "departement"])
     answers = answers.merge(sessions[["session_id", "departement", "region_code"]],
                             on="session_id")
     answers["overall"] = answers["overall"].astype(float)

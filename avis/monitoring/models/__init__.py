@@ -1,5 +1,7 @@
 """The monitoring's tables, one module per part."""
 
+from avis.monitoring.models.alerts import Alert, AlertRule, AlertStatus, DigestOptOut
 from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount, FunnelRun
 
-__all__ = ["FunnelCount", "FunnelMonthCount", "FunnelRun"]
+__all__ = ["Alert", "AlertRule", "AlertStatus", "DigestOptOut", "FunnelCount",
+           "FunnelMonthCount", "FunnelRun"]
