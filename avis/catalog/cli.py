@@ -125,6 +125,10 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     from avis.monitoring.demo import add_demo_campaigns
 
     add_demo_campaigns(clock.today(), seed)
+    # A body whose marks fall over the last 90 days: the alerts have a score drop.
+    from avis.monitoring.demo import add_demo_score_drop
+
+    add_demo_score_drop(clock.today())
     db.session.commit()
     click.echo(f"Réponses : {answers['answers']} avis, "
                f"{answers['follow_up_answers']} questionnaires à 6 mois")
@@ -161,6 +165,11 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     from avis.monitoring.funnel import rebuild
 
     rebuild()
+    # And the night's alerts: the score drop, the bouncing campaign, the serious alerts.
+    from avis.monitoring.alerts import detect
+
+    found = detect()
+    click.echo(f"Alertes : {found['opened']} ouvertes pour les équipes des régions")
     _echo_demo_logins()
 
 

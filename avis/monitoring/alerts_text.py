@@ -71,7 +71,7 @@ def describe(alert: Alert, bodies: dict[int, tuple[str, str]] | None = None) -> 
                        bounced=d["bounced"], sent=d["sent"])
     if alert.rule == AlertRule.low_response:
         return gettext("%(body)s: response rate %(rate)s over the last 12 months "
-                       "(%(answered)s answers of %(delivered)s emails delivered), under half "
+                       "(answers: %(answered)s; emails delivered: %(delivered)s), under half "
                        "the région's %(region)s.", body=body, rate=_percent(d["rate"]),
                        region=_percent(d["region_rate"]), answered=d["answered"],
                        delivered=d["delivered"])

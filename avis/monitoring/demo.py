@@ -5,6 +5,7 @@ file with many addresses that do not work (its bounce rate above 10 %)."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import random
 
 import sqlalchemy as sa
@@ -55,3 +56,36 @@ def add_demo_campaigns(today: dt.date, seed: int = 0) -> dict[str, int]:
         invitation.delivered_dt = invitation.opened_dt = None
     db.session.flush()
     return {"enrolments": moved, "bounced": len(chosen)}
+
+
+#: The body whose marks fall in the demo: the région-52 body with the most answers in both
+#: periods of the score-drop rule; its recent answers get these marks (overall 2.4).
+DROPPED_MARKS = {"welcome": 3, "content": 2, "trainers": 2, "equipment": 3, "support": 2}
+
+
+def add_demo_score_drop(today: dt.date) -> int | None:
+    """Lower the marks of the last 90 days of one body of région 52 that has answers in
+    both periods, so that the alerts show a score dropping; the body's id (None when the
+    demo has no such body). Flushes; the caller commits and scores."""
+    from avis.monitoring.alerts import RECENT, YEAR
+    from avis.surveys.models.answers import Answer
+
+    recent_from = today - RECENT + dt.timedelta(days=1)
+    is_recent = Answer.answered_on >= recent_from
+    found = db.session.execute(
+        sa.select(Answer.training_body_id)
+        .where(Answer.region_code == "52", Answer.excluded_reason.is_(None),
+               Answer.answered_on >= recent_from - YEAR)
+        .group_by(Answer.training_body_id)
+        .having(sa.func.count().filter(is_recent) >= 10,
+                sa.func.count().filter(~is_recent) >= 10)
+        .order_by(sa.func.count().desc(), Answer.training_body_id).limit(1)).scalar()
+    if found is None:
+        return None
+    overall = decimal.Decimal(sum(DROPPED_MARKS.values())) / 5
+    db.session.execute(
+        sa.update(Answer).where(Answer.training_body_id == found, is_recent)
+        .values(**DROPPED_MARKS, overall=overall, would_recommend=False)
+        .execution_options(synchronize_session=False))
+    db.session.flush()
+    return found
