@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -24,6 +25,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 #: The same rule as a regular expression (RE2 and Python syntax), for whole columns.
 FORMULA_START_PATTERN = r"^([=+\-@\t\r\n])"
+
+#: Control characters an XLSX cell cannot hold (XML 1.0 forbids them; openpyxl raises on
+#: them, Excel refuses the file): a comment pasted from elsewhere may carry one. As a
+#: regular expression (RE2 and Python syntax), for whole columns.
+XML_ILLEGAL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
 
 def neutralise(cell: str) -> str:
@@ -60,7 +66,7 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]],
     formats = {dt.date: workbook.add_format({"num_format": "dd/mm/yyyy"}),
                dt.datetime: workbook.add_format({"num_format": "dd/mm/yyyy hh:mm"})}
     for column, title in enumerate(header):
-        worksheet.write_string(0, column, neutralise(_printable(str(title))), bold)
+        worksheet.write_string(0, column, _text(str(title)), bold)
     worksheet.freeze_panes(1, 0)
     for number, row in enumerate(rows, start=1):
         for column, cell in enumerate(row):
@@ -74,7 +80,7 @@ def _write(worksheet: Any, row: int, column: int, cell: object,
     if cell is None:
         return
     if isinstance(cell, str):
-        worksheet.write_string(row, column, neutralise(_printable(cell)))
+        worksheet.write_string(row, column, _text(cell))
     elif isinstance(cell, bool):
         worksheet.write_boolean(row, column, cell)
     elif isinstance(cell, int | float | decimal.Decimal):
@@ -86,16 +92,15 @@ def _write(worksheet: Any, row: int, column: int, cell: object,
         worksheet.write_datetime(row, column, dt.datetime.combine(cell, dt.time()),
                                  formats[dt.date])
     else:
-        worksheet.write_string(row, column, neutralise(_printable(str(cell))))
+        worksheet.write_string(row, column, _text(str(cell)))
 
 
-#: Control characters an XLSX cell cannot hold (XML 1.0 forbids them); openpyxl raises
-#: on them, and a comment pasted from elsewhere may carry one.
-_ILLEGAL = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32)], None)
+def _text(cell: str) -> str:
+    """A text cell as written: without what XML cannot hold, never a formula."""
+    return neutralise(_XML_ILLEGAL.sub("", cell))
 
 
-def _printable(cell: str) -> str:
-    return cell.translate(_ILLEGAL)
+_XML_ILLEGAL = re.compile(XML_ILLEGAL_PATTERN)
 
 
 #: The media types of the two downloads.
@@ -103,5 +108,5 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-__all__ = ["CSV_TYPE", "FORMULA_STARTS", "FORMULA_START_PATTERN", "XLSX_TYPE", "csv_text",
-           "neutralise", "xlsx_bytes"]
+__all__ = ["CSV_TYPE", "FORMULA_STARTS", "FORMULA_START_PATTERN", "XLSX_TYPE",
+           "XML_ILLEGAL_PATTERN", "csv_text", "neutralise", "xlsx_bytes"]

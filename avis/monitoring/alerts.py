@@ -33,6 +33,7 @@ from flask import current_app
 
 from avis import clock
 from avis.accounts.models import Account, AccountMail, AccountMessage, AccountStatus, Role
+from avis.accounts.scope import Scope
 from avis.audit.operations import record
 from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
@@ -356,8 +357,6 @@ def email_digest() -> dict[str, int]:
 
 def digest_of(account: Account) -> list[Any]:
     """The open alerts an account sees, newest first (what the weekly email lists)."""
-    from avis.accounts.scope import Scope
-
     return list(db.session.scalars(
         sa.select(Alert).where(Scope.of(account).where(Alert),
                                Alert.status == AlertStatus.open)

@@ -70,7 +70,7 @@ from avis.opendata.files import (
     record_in_manifest,
 )
 from avis.public.reviews import is_shown, shown_statuses
-from avis.spreadsheets import FORMULA_START_PATTERN
+from avis.spreadsheets import FORMULA_START_PATTERN, XML_ILLEGAL_PATTERN
 from avis.surveys.models.answers import DIMENSIONS, Answer, Reply
 
 #: Answers read, joined and written at a time: a few tens of megabytes in memory.
@@ -89,8 +89,6 @@ SCHEMA = pa.schema([
     pa.field(c.name, _ARROW_TYPES[c.type],
              metadata={"description": c.description_fr, "description_en": c.description_en})
     for c in COLUMNS])
-#: Characters XML 1.0 cannot hold: openpyxl refuses them, Excel would too.
-_XML_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 
 
 class ExportError(Exception):
@@ -447,7 +445,7 @@ def _for_xlsx(table: pa.Table) -> pa.Table:
     columns = []
     for column in table.columns:
         if pa.types.is_string(column.type):
-            column = _neutralised(pc.replace_substring_regex(column, _XML_ILLEGAL, ""))
+            column = _neutralised(pc.replace_substring_regex(column, XML_ILLEGAL_PATTERN, ""))
         columns.append(column)
     return pa.table(columns, names=table.column_names)
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -57,6 +58,25 @@ def _cmdline(process: psutil.Process) -> list[str]:
         return []
 
 
+def kill_when(process: subprocess.Popen[bytes], reached: Callable[[], bool], *,
+              seconds: float, ended: Callable[[], str]) -> set[psutil.Process]:
+    """SIGKILL ``process`` as soon as ``reached()`` (polled every 10 ms, at most
+    ``seconds``); the processes it had started meanwhile. ``ended()`` says why, should it
+    end by itself first."""
+    deadline = time.monotonic() + seconds
+    helpers: set[psutil.Process] = set()
+    try:
+        while not reached():
+            assert process.poll() is None, ended()
+            assert time.monotonic() < deadline, "the import never committed a chunk"
+            with contextlib.suppress(psutil.Error):
+                helpers.update(psutil.Process(process.pid).children(recursive=True))
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+    return helpers
+
+
 def enrolment_count(database_url: str) -> int:
     engine = sa.create_engine(database_url)
     try:
@@ -73,17 +93,9 @@ def test_killed_import_is_completed_by_a_rerun(database_url, tmp_path, instance_
 
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, cwd=instance_path) as process:
-        deadline = time.monotonic() + 120
-        helpers: set[psutil.Process] = set()
-        try:
-            while enrolment_count(database_url) < 2 * CHUNK:
-                assert process.poll() is None, "the import ended before it could be killed"
-                assert time.monotonic() < deadline, "the import never committed a chunk"
-                with contextlib.suppress(psutil.Error):
-                    helpers.update(psutil.Process(process.pid).children(recursive=True))
-                time.sleep(0.01)
-        finally:
-            process.send_signal(signal.SIGKILL)
+        helpers = kill_when(process, lambda: enrolment_count(database_url) >= 2 * CHUNK,
+                            seconds=120,
+                            ended=lambda: "the import ended before it could be killed")
     assert process.returncode == -signal.SIGKILL
     readers = [p for p in helpers if "spawn_main" in " ".join(_cmdline(p))]
     assert readers, "a file this size is read by a child process"

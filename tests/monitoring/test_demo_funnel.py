@@ -4,12 +4,15 @@ rate, a campaign with many bounces, and the counts computed."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from avis.accounts.models import Role
 from avis.accounts.scope import Scope
+from avis.db import db
 from avis.monitoring import dashboard
 from avis.monitoring.dashboard import Filters
 from avis.monitoring.demo import CAMPAIGNS
+from avis.monitoring.models.alerts import Alert, AlertRule
 from avis.surveys.models.invitations import InvitationKind
 from tests.monitoring.funnel_data import assert_table_matches
 
@@ -42,3 +45,6 @@ def test_demo_shows_campaigns_a_trend_and_bounces(runner) -> None:
     assert late.response_rate is not None
     assert late.response_rate > early.response_rate + 0.05
     assert dashboard.totals(scope, Filters())[end].answered > 0
+    # And the night's alerts: the body whose marks fell, the campaign that bounced.
+    found = set(db.session.scalars(sa.select(Alert.rule).where(Alert.region_code == "52")))
+    assert {AlertRule.score_drop, AlertRule.bounces} <= found

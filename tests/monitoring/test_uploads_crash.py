@@ -4,7 +4,6 @@ the next tick takes it up again and completes it, nothing lost and nothing count
 from __future__ import annotations
 
 import ast
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -12,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -28,7 +26,7 @@ from avis.monitoring import uploads
 from avis.scheduler.jobs import BY_ID
 from avis.scheduler.runner import run_job
 from tests.catalog.fixtures import make_siret, pe_row, write_pe
-from tests.catalog.test_import_crash import _cmdline
+from tests.catalog.test_import_crash import _cmdline, kill_when
 from tests.monitoring.test_uploads import RENNES_PE
 from tests.monitoring.uploads_fixtures import run_id_of, upload
 
@@ -104,17 +102,9 @@ def test_killed_import_is_taken_up_by_the_next_tick(app, database_url, signed_in
 
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE) as process:
-        deadline = time.monotonic() + 180
-        helpers: set[psutil.Process] = set()
-        try:
-            while _committed(database_url, run_id)[1] < 3 * CHUNK:
-                assert process.poll() is None, process.stderr.read().decode()[-3000:]
-                assert time.monotonic() < deadline, "the import never committed a chunk"
-                with contextlib.suppress(psutil.Error):
-                    helpers.update(psutil.Process(process.pid).children(recursive=True))
-                time.sleep(0.01)
-        finally:
-            process.send_signal(signal.SIGKILL)
+        helpers = kill_when(process, lambda: _committed(database_url, run_id)[1] >= 3 * CHUNK,
+                            seconds=180,
+                            ended=lambda: process.stderr.read().decode()[-3000:])
     assert process.returncode == -signal.SIGKILL
     assert [p for p in helpers if "spawn_main" in " ".join(_cmdline(p))], \
         "a file this size is read by a child process"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from avis import clock
 from avis.db import Base, CodeList, string_enum
-from avis.surveys.models.invitations import Invitation, InvitationKind
+from avis.surveys.models.invitations import InvitationKind
 
 
 def _count() -> Mapped[int]:
@@ -159,10 +159,3 @@ class FunnelRun(Base):
     #: sessions whose rows were computed again
     sessions_changed: Mapped[int]
 
-
-# The refresh finds the invitations whose funnel moved since its previous run. Most moves
-# change the status (``status_dt``, already indexed), but a first visit of the link sets
-# ``clicked_dt`` alone, and a provider's late event may set ``first_sent_dt``,
-# ``delivered_dt`` or ``opened_dt`` of an invitation whose status cannot move any more.
-for _column in ("clicked_dt", "delivered_dt", "opened_dt", "first_sent_dt"):
-    sa.Index(f"ix_invitations_{_column}", Invitation.__table__.c[_column])

@@ -89,6 +89,13 @@ class Invitation(Base):
         # ``scores.aggregate.refresh`` looks for them at every run.
         sa.Index("ix_invitations_status_dt_kind_enrolment_id", "status_dt", "kind",
                  "enrolment_id"),
+        # The monitoring counts' refresh finds the invitations whose funnel moved since
+        # its previous run: most moves change the status (``status_dt``), but a first
+        # visit of the link sets ``clicked_dt`` alone, and a provider's late event may set
+        # ``first_sent_dt``, ``delivered_dt`` or ``opened_dt`` of an invitation whose
+        # status cannot move any more.
+        *(sa.Index(f"ix_invitations_{column}", column)
+          for column in ("clicked_dt", "delivered_dt", "opened_dt", "first_sent_dt")),
     )
 
     #: surrogate key; also the opaque id given to the mail provider
