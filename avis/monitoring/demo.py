@@ -44,7 +44,7 @@ def add_demo_campaigns(today: dt.date, seed: int = 0) -> dict[str, int]:
     total = db.session.scalar(first.with_only_columns(sa.func.count()))
     unanswered = db.session.scalars(
         first.where(Invitation.status == InvitationStatus.expired,
-                    Invitation.first_sent_dt.is_not(None)).order_by(Invitation.id)).all()
+                    Invitation.first_sent_dt.is_not(None)).order_by(Invitation.enrolment_id)).all()
     chosen = random.Random(seed).sample(unanswered, min(len(unanswered),
                                                           round(BOUNCE_SHARE * (total or 0))))
     for invitation in chosen:

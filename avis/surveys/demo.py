@@ -18,6 +18,7 @@ from avis import clock
 from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment
+from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
 from avis.surveys.answering import overall_mark
 from avis.surveys.jobs import add_months
@@ -131,8 +132,9 @@ def _answer(rng: random.Random, today: dt.date) -> int:
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.kind == InvitationKind.end_of_training,
                                     Invitation.status != InvitationStatus.answered)
-        .order_by(Invitation.id)).all()
+        .order_by(Invitation.enrolment_id)).all()
     places = _places()
+    rank = _body_ranks()
     count = 0
     per_body: dict[int, int] = {}
     for invitation in invitations:
@@ -140,12 +142,12 @@ def _answer(rng: random.Random, today: dt.date) -> int:
         if rng.random() >= (RECENT_ANSWER_RATE if recent else _past_rate(invitation, today)):
             continue
         session_id, action_id, course_id, body_id = places[invitation.enrolment_id]
-        if body_id % QUIET_EVERY == 0 or (
-                body_id % QUIET_EVERY == 1 and per_body.get(body_id, 0) >= FEW_ANSWERS):
+        if rank[body_id] % QUIET_EVERY == 0 or (
+                rank[body_id] % QUIET_EVERY == 1 and per_body.get(body_id, 0) >= FEW_ANSWERS):
             continue
         per_body[body_id] = per_body.get(body_id, 0) + 1
         # Each body has its own level, so that scores differ from one to the next.
-        level = 3.2 + (body_id * 7919 % 17) / 10
+        level = 3.2 + (rank[body_id] * 7919 % 17) / 10
         marks = [max(1, min(5, round(rng.gauss(level, 0.8)))) for _ in DIMENSIONS]
         overall = overall_mark(marks)
         answered = min(invitation.created_dt + dt.timedelta(days=rng.randint(0, 14)),
@@ -252,6 +254,14 @@ def _places() -> dict[int, tuple[int, int, int, int]]:
         .join(Session, Session.id == Enrolment.session_id)
         .join(Action, Action.id == Session.action_id)).all()
     return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
+
+
+def _body_ranks() -> dict[int, int]:
+    """Each body's place in the import (1, 2, …): what picks the quiet bodies and each
+    body's level. Not the id itself: PostgreSQL's sequences go on after a database is
+    emptied, and the same seed must give the same demo on every database."""
+    ids = db.session.scalars(sa.select(TrainingBody.id).order_by(TrainingBody.id))
+    return {body_id: index for index, body_id in enumerate(ids, start=1)}
 
 
 def _comment(rng: random.Random, overall: float) -> tuple[str | None, str]:
