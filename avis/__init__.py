@@ -49,6 +49,11 @@ def create_app(
     from avis.admin.views import bp as admin_bp
     from avis.api.views import bp as api_bp
     from avis.audit.views import bp as audit_bp
+    from avis.bodies.colleagues_views import bp as colleagues_bp
+    from avis.bodies.evidence_views import bp as evidence_bp
+    from avis.bodies.home_views import bp as body_home_bp
+    from avis.bodies.notifications_views import bp as body_notifications_bp
+    from avis.bodies.reviews_views import bp as body_reviews_bp
     from avis.mail.webhook import bp as webhook_bp
     from avis.moderation.statistics_views import bp as moderation_stats_bp
     from avis.moderation.views import bp as moderation_bp
@@ -79,6 +84,11 @@ def create_app(
     app.register_blueprint(imports_bp)
     app.register_blueprint(lists_bp)
     app.register_blueprint(alerts_bp)
+    app.register_blueprint(body_home_bp)
+    app.register_blueprint(body_reviews_bp)
+    app.register_blueprint(evidence_bp)
+    app.register_blueprint(body_notifications_bp)
+    app.register_blueprint(colleagues_bp)
     account_sessions.init_app(app)
     from avis import admin
 

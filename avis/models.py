@@ -9,6 +9,7 @@ from avis.accounts.models import (
     Role,
 )
 from avis.audit.models import AuditEvent
+from avis.bodies import models as _body_models  # noqa: F401  (its tables in the metadata)
 from avis.catalog.imports.models import ImportRun, ImportStatus
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session

@@ -1,0 +1,1 @@
+"""Notification preferences of body accounts (filled by the notifications part)."""

@@ -1,0 +1,1 @@
+"""Which reviews each body account has read (filled by the reviews part)."""
