@@ -105,3 +105,18 @@ def test_a_body_s_reviews(client: FlaskClient, public_world: PublicWorld) -> Non
     assert all(a["formation"]["action"]["organisme_formateur"]["siret"] == siret
                for a in page["avis"])
     get(client, "/api/v1/organismes-formateurs/12345678901234/avis", 404)
+
+
+def test_an_exact_half_rounds_up(client: FlaskClient, app_context: None) -> None:
+    """ANOTEA's clients expect 2.5 → 3 and 2.25 → 2.3 (half up), where Python's round()
+    and PostgreSQL's float rounding give 2 and 2.2 (half to even)."""
+    body = add_body("Demi Point Formation")
+    offer = add_offer(body, "Carreleur", NANTES, formacodes=("22429",), enrolled=12)
+    # Welcome: 2, 3, 2, 3 → 2.5. Content: 2, 2, 3, 2 → 2.25.
+    for welcome, content in ((2, 2), (3, 2), (2, 3), (3, 2)):
+        add_answer(offer, (welcome, content, 4, 4, 4))
+    publish()
+    url = f"/api/v1/organismes-formateurs/{body.siret}"
+    notes = get(client, url)["score"]["notes"]
+    assert notes["accueil"] == 3
+    assert get(client, url + "?notes_decimales=true")["score"]["notes"]["contenu_formation"] == 2.3

@@ -60,3 +60,40 @@ def test_plain_json_by_default(client: FlaskClient, public_world: PublicWorld) -
     response = client.get(f"/api/v1/organismes-formateurs/{public_world.anjou.siret}")
     assert response.headers["Content-Type"] == "application/json"
     assert "@type" not in response.get_json()
+
+
+def test_one_url_kept_once_per_media_type(database_url: str, tmp_path,
+                                          public_world: PublicWorld) -> None:
+    """With answers kept in memory, JSON and JSON-LD of one URL are kept apart: each
+    asker gets its own, each with ``Vary: Accept`` (what shared caches key on), and an
+    ETag of one never validates the other."""
+    from avis import create_app
+    from avis.db import db
+    from avis.public.caching import cache
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x",
+                      "PAGE_CACHE_SECONDS": 60}, instance_path=tmp_path)
+    cached = app.test_client()
+    url = f"/api/v1/organismes-formateurs/{public_world.atlantique.siret}"
+    try:
+        for _ in range(2):  # the second round is served from memory
+            linked = cached.get(url, headers=LD)
+            plain = cached.get(url)
+            assert linked.headers["Content-Type"] == "application/ld+json"
+            assert linked.get_json(force=True)["@type"] == "Organization"
+            assert plain.headers["Content-Type"] == "application/json"
+            assert "@type" not in plain.get_json()
+            assert "Accept" in linked.vary
+            assert "Accept" in plain.vary
+        with app.app_context():
+            assert len([k for k in cache.cache._cache if url in k]) == 2
+        assert linked.headers["ETag"] != plain.headers["ETag"]
+        other = cached.get(url, headers={**LD, "If-None-Match": plain.headers["ETag"]})
+        assert other.status_code == 200
+        assert other.headers["Content-Type"] == "application/ld+json"
+        same = cached.get(url, headers={**LD, "If-None-Match": linked.headers["ETag"]})
+        assert same.status_code == 304
+    finally:
+        with app.app_context():
+            cache.clear()
+            db.engine.dispose()
