@@ -39,6 +39,11 @@ def home() -> ResponseReturnValue:
     """Each role's home page: what needs doing, within the account's scope."""
     account = _me()
     role = Role(account.role)
+    if role == Role.organisation:
+        # A body's home is its space's: figures, trend, peers (avis/bodies).
+        from avis.bodies.home_views import home_page
+
+        return home_page()
     context: dict[str, object] = {"account": account}
     if role == Role.admin:
         context["accounts_by_role"] = dict(db.session.execute(
@@ -62,23 +67,16 @@ def home() -> ResponseReturnValue:
         context["region_name"] = REGION_NAMES.get(account.region_code, account.region_code)
         context["region_score"] = db.session.scalar(sa.select(Score).where(
             Score.scope == ScoreScope.region, Score.key == account.region_code))
-    if role in (Role.region, Role.organisation):
+    if role == Role.region:
         context["bodies_count"] = db.session.scalar(scoped(TrainingBody, sa.func.count()))
         region_score = context.get("region_score")
-        if role == Role.region and not account.funder_codes and region_score is not None:
+        if not account.funder_codes and region_score is not None:
             # The hourly scores already counted the région's answers (a live count reads
             # a hundred thousand index entries per page at national scale).
             context["answers_count"] = region_score.answers_count
         else:
             context["answers_count"] = db.session.scalar(scoped(Answer, sa.func.count()))
-    if role == Role.organisation:
-        context["establishments"] = _bodies_with_scores(
-            scoped(TrainingBody).order_by(TrainingBody.name, TrainingBody.siret).limit(50))
     return render_template(f"admin/home_{role.value}.html", **context)
-
-
-def _bodies_with_scores(statement: sa.Select) -> list[tuple[TrainingBody, sa.Row | None]]:
-    return _with_scores(list(db.session.scalars(statement)))
 
 
 def _with_scores(bodies: list[TrainingBody]) -> list[tuple[TrainingBody, sa.Row | None]]:
