@@ -1,6 +1,7 @@
 """Training bodies' replies to reviews, moderated like comments: written by the body
-(its space comes in a later issue), then published, rejected, withdrawn or undone by a
-moderator. A published reply the body edits waits for moderation again.
+(from its space, ``avis.bodies``), then published, rejected, withdrawn or undone by a
+moderator. A published reply the body edits waits for moderation again; the body may
+also take its reply back, waiting or published.
 
 Same discipline as ``operations``: one conditional UPDATE per decision, a history row
 and an audit event, in the caller's transaction, within the account's scope.
@@ -27,8 +28,9 @@ from avis.moderation.operations import (
 )
 from avis.surveys.models.answers import Answer, CommentStatus, RejectionReason, Reply
 
-#: ANOTEA's limit, kept: a reply answers, it does not argue.
-MAX_REPLY = 300
+#: ANOTEA allowed 300, too short to explain what changed since; a reply still answers,
+#: it does not argue.
+MAX_REPLY = 1000
 
 
 def write(answer_id: int, text: str, *, by: Account) -> Reply:
@@ -63,6 +65,22 @@ def write(answer_id: int, text: str, *, by: Account) -> Reply:
     record("reply.write", object_type="reply", object_id=reply.id,
            changes={"status": previous}, actor=by)
     return reply
+
+
+def take_back(answer_id: int, *, by: Account) -> None:
+    """The body takes its reply to a review off, whatever its state: the reply is deleted
+    (the moderation history keeps the decisions taken on it, the audit event its status)
+    and the body may write another, which will be moderated like the first."""
+    if by.role != Role.organisation:
+        raise ModerationError("not_a_body")
+    reply = db.session.scalar(sa.select(Reply).where(
+        Reply.answer_id == answer_id, Scope.of(by).where(Reply)).with_for_update())
+    if reply is None:
+        raise NotFound()
+    record("reply.take_back", object_type="reply", object_id=reply.id,
+           changes={"status": str(reply.status)}, actor=by)
+    db.session.delete(reply)
+    db.session.flush()
 
 
 def _move(reply_id: int, by: Account, *, from_status: CommentStatus,

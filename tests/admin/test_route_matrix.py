@@ -64,8 +64,9 @@ def _account_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]
 
 
 def _answer_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:
-    """A comment of a body of the scope (the pending one); others' comments are foreign."""
-    return _of_bodies(world, key, lambda body: body.answer_ids[-1])
+    """A published comment of a body of the scope (a body never opens a pending one);
+    others' comments are foreign."""
+    return _of_bodies(world, key, lambda body: body.answer_ids[0])
 
 
 def _reply_values(world: ScopedWorld, key: str) -> tuple[str | None, list[str]]:

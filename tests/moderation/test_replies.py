@@ -137,6 +137,6 @@ def test_scope_and_who_may_write(app: Flask, queue: Queue, body_account: Account
                           by=db.session.get(Account, queue.moderator.id))
         body = db.session.get(Account, body_account.id)
         with pytest.raises(ModerationError, match="reply_too_long"):
-            replies.write(queue.pending[1], "x" * 301, by=body)
+            replies.write(queue.pending[1], "x" * (replies.MAX_REPLY + 1), by=body)
         with pytest.raises(ModerationError, match="empty_text"):
             replies.write(queue.pending[1], "   ", by=body)

@@ -202,8 +202,8 @@ class Reply(Base):
     #: the review answered; one reply each
     answer_id: Mapped[int] = mapped_column(
         sa.ForeignKey("answers.id", ondelete="CASCADE"), unique=True)
-    #: the reply, plain text as typed (ANOTEA's limit: 300 characters)
-    text: Mapped[str] = mapped_column(sa.String(300))
+    #: the reply, plain text as typed (up to 1,000 characters)
+    text: Mapped[str] = mapped_column(sa.String(1000))
     #: moderation; shown only once published
     status: Mapped[CommentStatus] = mapped_column(string_enum(CommentStatus, 16),
                                                   default=CommentStatus.pending)
