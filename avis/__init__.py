@@ -53,6 +53,7 @@ def create_app(
     from avis.bodies.evidence_views import bp as evidence_bp
     from avis.bodies.home_views import bp as body_home_bp
     from avis.bodies.notifications_views import bp as body_notifications_bp
+    from avis.bodies.notifications_views import unsubscribe_bp as body_unsubscribe_bp
     from avis.bodies.reviews_views import bp as body_reviews_bp
     from avis.mail.webhook import bp as webhook_bp
     from avis.moderation.statistics_views import bp as moderation_stats_bp
@@ -89,6 +90,7 @@ def create_app(
     app.register_blueprint(evidence_bp)
     app.register_blueprint(body_notifications_bp)
     app.register_blueprint(colleagues_bp)
+    app.register_blueprint(body_unsubscribe_bp)
     account_sessions.init_app(app)
     from avis import admin
 

@@ -191,6 +191,9 @@ SETTINGS: tuple[Setting, ...] = (
     # period before a drop of its score does.
     Setting("ALERT_NEGATIVE_REVIEWS", _strictly_positive_int, 10),
     Setting("ALERT_MIN_ANSWERS", _strictly_positive_int, 10),
+    # Training bodies get a "new reviews" email at most every this many days (and only
+    # when a review was published since the previous one).
+    Setting("BODY_DIGEST_DAYS", _strictly_positive_int, 7),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

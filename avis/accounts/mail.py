@@ -30,6 +30,7 @@ from avis.accounts.models import (
     Role,
     TokenPurpose,
 )
+from avis.bodies import notifications as body_notifications
 from avis.catalog.models.courses import Course
 from avis.db import db
 from avis.mail.backends import Batch, DeliveryState, MailBackend, Recipient, backend_for
@@ -57,11 +58,17 @@ STILL_USEFUL = {AccountMail.activation: AccountStatus.invited,
                 AccountMail.reset: AccountStatus.active,
                 AccountMail.report_decided: AccountStatus.active,
                 AccountMail.moderation_backlog: AccountStatus.active,
-                AccountMail.alerts_digest: AccountStatus.active}
+                AccountMail.alerts_digest: AccountStatus.active,
+                AccountMail.body_digest: AccountStatus.active,
+                AccountMail.reply_decided: AccountStatus.active}
 #: Emails nobody asked for at that moment: never to a suppressed address. (An activation
 #: or a new password is asked for, by staff or the person: it is tried anyway.)
 UNASKED = frozenset({AccountMail.activation_reminder, AccountMail.report_decided,
-                     AccountMail.moderation_backlog, AccountMail.alerts_digest})
+                     AccountMail.moderation_backlog, AccountMail.alerts_digest,
+                     AccountMail.body_digest, AccountMail.reply_decided})
+
+#: Where a body reads its reviews, replies and reports (the links of its emails).
+BODY_REVIEWS_PATH = "/admin/mon-organisme/avis"
 
 
 def dispatch(backend: MailBackend | None = None) -> dict[str, int]:
@@ -104,13 +111,15 @@ def _dispatch_round(backend: MailBackend) -> dict[str, int]:
     for row in rows:
         kind = AccountMail(row.kind)
         content = None
+        # Filled by the emails a body can turn off: their one-click unsubscribe.
+        headers: dict[str, str] = {}
         if row.status == STILL_USEFUL[kind] and not (kind in UNASKED and row.suppressed):
-            content = _content(row, kind)
+            content = _content(row, kind, headers)
         if content is None:
             _finish(row.id, AccountMessageStatus.cancelled, "no longer needed")
             counts["cancelled"] = counts.get("cancelled", 0) + 1
             continue
-        outgoing.append((row.id, row.attempts, _batch(row, kind, content)))
+        outgoing.append((row.id, row.attempts, _batch(row, kind, content, headers)))
     # Tokens are committed before the emails leave: every link sent already works.
     db.session.commit()
     for message_id, attempts, batch in outgoing:
@@ -138,11 +147,16 @@ def _finish(message_id: int, status: AccountMessageStatus, error: str | None,
                                last_error=error[:500] if error else None, **values))
 
 
-def _content(row: sa.Row, kind: AccountMail) -> Content | None:
-    """The email of ``row``; None when there is nothing left to tell."""
+def _content(row: sa.Row, kind: AccountMail, headers: dict[str, str]) -> Content | None:
+    """The email of ``row``; None when there is nothing left to tell. The emails a body
+    can turn off put their unsubscribe headers in ``headers``."""
     base_url = current_app.config["BASE_URL"]
     if kind == AccountMail.report_decided:
-        return _report_decided(row, base_url)
+        return _report_decided(row, base_url, headers)
+    if kind == AccountMail.body_digest:
+        return _body_digest(row, base_url, headers)
+    if kind == AccountMail.reply_decided:
+        return _reply_decided(row, base_url, headers)
     if kind == AccountMail.moderation_backlog:
         return _moderation_backlog(row, base_url)
     if kind == AccountMail.alerts_digest:
@@ -152,9 +166,11 @@ def _content(row: sa.Row, kind: AccountMail) -> Content | None:
                   role=str(row.role), locale=row.locale)
 
 
-def _report_decided(row: sa.Row, base_url: str) -> Content | None:
+def _report_decided(row: sa.Row, base_url: str, headers: dict[str, str]) -> Content | None:
     """The decision on the body's report and the moderator's message; the review is named
     by its public title and its course, which the body already reads on its page."""
+    if not body_notifications.wants_report_decisions(row.account_id):
+        return None
     found = db.session.execute(
         sa.select(Report.status, Report.message, Answer.comment_title,
                   Course.title.label("course"))
@@ -162,9 +178,46 @@ def _report_decided(row: sa.Row, base_url: str) -> Content | None:
         .where(Report.id == row.report_id)).first()
     if found is None or found.status == ReportStatus.open:
         return None
-    return render(AccountMail.report_decided, link=f"{base_url}/admin/", locale=row.locale,
+    return render(AccountMail.report_decided, link=base_url + BODY_REVIEWS_PATH,
+                  locale=row.locale,
                   title=found.comment_title, course=found.course,
-                  kept=found.status == ReportStatus.kept, message=found.message)
+                  kept=found.status == ReportStatus.kept, message=found.message,
+                  unsubscribe_link=_unsubscribe(row, AccountMail.report_decided, headers))
+
+
+def _body_digest(row: sa.Row, base_url: str, headers: dict[str, str]) -> Content | None:
+    """How many reviews were published in the body account's scope since its last
+    digest, counted now (none: not sent)."""
+    found = body_notifications.digest_content(row.id, row.account_id)
+    if found is None:
+        return None
+    return render(AccountMail.body_digest, link=base_url + BODY_REVIEWS_PATH,
+                  locale=row.locale,
+                  unsubscribe_link=_unsubscribe(row, AccountMail.body_digest, headers),
+                  days=current_app.config["BODY_DIGEST_DAYS"], **found)
+
+
+def _reply_decided(row: sa.Row, base_url: str, headers: dict[str, str]) -> Content | None:
+    """The moderator's decision on the body's reply (still so when it leaves)."""
+    found = body_notifications.reply_decision(row.id, row.account_id)
+    if found is None:
+        return None
+    with force_locale(row.locale):
+        reason = (str(body_notifications.REPLY_REJECTION_REASONS.get(found.reason, ""))
+                  if found.reason else None)
+    return render(AccountMail.reply_decided, link=base_url + BODY_REVIEWS_PATH,
+                  locale=row.locale,
+                  unsubscribe_link=_unsubscribe(row, AccountMail.reply_decided, headers),
+                  published=found.published, reason=reason, title=found.title,
+                  course=found.course, reply=found.reply)
+
+
+def _unsubscribe(row: sa.Row, kind: AccountMail, headers: dict[str, str]) -> str:
+    """The one-click link turning this kind of email off (RFC 8058), in the headers too."""
+    link = body_notifications.unsubscribe_link(row.account_id,
+                                               body_notifications.TOPIC_OF[kind])
+    headers.update(body_notifications.unsubscribe_headers(link))
+    return link
 
 
 def _moderation_backlog(row: sa.Row, base_url: str) -> Content | None:
@@ -222,10 +275,11 @@ def _backlog_line(item: statistics.Backlog) -> str:
                     item.count, age=age)
 
 
-def _batch(row: sa.Row, kind: AccountMail, content: Content) -> Batch:
+def _batch(row: sa.Row, kind: AccountMail, content: Content,
+           headers: dict[str, str]) -> Batch:
     recipient = Recipient(message_id=row.id, invitation_id=None, email=row.email,
                           name=single_line(row.name) if row.name else None,
-                          subject=content.subject, substitutions={}, headers={})
+                          subject=content.subject, substitutions={}, headers=headers)
     return Batch(content=content, recipients=[recipient], sender=current_app.config["MAIL_FROM"],
                  sender_name="avis", category=f"account_{kind}")
 
@@ -250,6 +304,14 @@ def render(kind: AccountMail, *, link: str, locale: str = "fr", **values: object
 
 
 def _subject(kind: AccountMail, context: dict[str, object]) -> str:
+    if kind == AccountMail.body_digest:
+        reviews = context["reviews"]
+        assert isinstance(reviews, int)
+        return ngettext("avis: %(num)s new review of your training body",
+                        "avis: %(num)s new reviews of your training body", reviews)
+    if kind == AccountMail.reply_decided:
+        return (gettext("Your reply to a review is published") if context["published"]
+                else gettext("Your reply to a review is not shown"))
     if kind == AccountMail.report_decided:
         return gettext("Your report on a review: the moderator’s decision")
     if kind == AccountMail.alerts_digest:

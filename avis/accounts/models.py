@@ -201,6 +201,10 @@ class AccountMail(enum.StrEnum):
     moderation_backlog = "moderation_backlog"
     #: to Region staff, weekly: the alerts open in their scope
     alerts_digest = "alerts_digest"
+    #: to a training body, at most every ``BODY_DIGEST_DAYS`` days: its new reviews
+    body_digest = "body_digest"
+    #: to a training body: a moderator published or rejected its reply
+    reply_decided = "reply_decided"
 
 
 class AccountMessageStatus(enum.StrEnum):

@@ -32,11 +32,16 @@ NAVIGATION: list[NavItem] = [
     NavItem("dashboard.overview", _l("Dashboard"), frozenset({Role.region, Role.admin})),
     NavItem("alerts.index", _l("Alerts"), frozenset({Role.region, Role.admin})),
     NavItem("moderation.queue", _l("Moderation"), frozenset({Role.moderator, Role.admin})),
+    NavItem("body_reviews.reviews", _l("Our reviews"), frozenset({Role.organisation})),
+    NavItem("evidence.page", _l("Qualiopi evidence"), frozenset({Role.organisation})),
     NavItem("admin.bodies", _l("Training bodies"), frozenset(Role)),
     NavItem("lists.non_respondents", _l("Lists"), frozenset({Role.region, Role.admin})),
     NavItem("imports.runs", _l("Imports"), frozenset({Role.region, Role.admin})),
     NavItem("accounts_admin.accounts", _l("Accounts"), frozenset({Role.admin})),
     NavItem("audit.journal", _l("Journal"), frozenset({Role.admin})),
+    NavItem("colleagues.index", _l("Colleagues"), frozenset({Role.organisation})),
+    NavItem("body_notifications.preferences", _l("Email notifications"),
+            frozenset({Role.organisation})),
     NavItem("accounts_admin.my_account", _l("My account"), frozenset(Role)),
 ]
 

@@ -70,6 +70,16 @@ ACTIONS = {
     "comment.undo": _l("Moderation undone"),
     "comment.exclude": _l("Answer excluded from the scores"),
     "comment.include": _l("Answer counted again"),
+    "reply.write": _l("Reply written by the body"),
+    "reply.take_back": _l("Reply taken back by the body"),
+    "reply.publish": _l("Reply published"),
+    "reply.reject": _l("Reply rejected"),
+    "reply.withdraw": _l("Reply withdrawn"),
+    "reply.undo": _l("Reply moderation undone"),
+    "report.create": _l("Review reported by the body"),
+    "review.read": _l("Review marked read"),
+    "review.unread": _l("Review marked unread"),
+    "account.notifications_changed": _l("Email notifications changed"),
     "journal.exported": _l("Journal exported"),
 }
 

@@ -15,6 +15,7 @@ from avis import clock
 from avis.accounts.models import Account, Role
 from avis.accounts.scope import Scope
 from avis.audit.operations import record
+from avis.bodies.notifications import tell_reply_decision
 from avis.db import db
 from avis.moderation import prescreen
 from avis.moderation.models import Decision, Subject
@@ -99,6 +100,7 @@ def _move(reply_id: int, by: Account, *, from_status: CommentStatus,
             sa.select(Reply.status).where(Reply.id == reply_id)), Subject.reply)
     history(reply.answer_id, decision, by, previous_status=str(from_status), reason=reason,
             subject=Subject.reply, object_id=reply_id)
+    tell_reply_decision(reply_id)
 
 
 def publish(reply_id: int, *, by: Account) -> None:

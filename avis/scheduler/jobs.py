@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from avis.accounts import jobs as account_jobs
+from avis.bodies import notifications as body_notifications
 from avis.moderation import jobs as moderation_jobs
 from avis.moderation import statistics as moderation_statistics
 from avis.monitoring import alerts
@@ -135,5 +136,6 @@ JOBS: tuple[Job, ...] = (
     # After the night's score run: the priors of the day.
     Job("detect_alerts", alerts.detect, DAY),
     Job("alerts_digest", alerts.email_digest, DAY),
+    Job("body_digest", body_notifications.email_digests, DAY),
 )
 BY_ID = {job.id: job for job in JOBS}

@@ -217,6 +217,8 @@ def test_a_report_kept_tells_the_body_with_the_moderator_message_escaped(
     assert message["To"] == author.email
     assert message["Subject"] == "Your report on a review: the moderator’s decision"
     text, html = parts(message)
+    text, _, footer = text.partition("\nStop receiving these emails: ")
+    assert re.fullmatch(rf"{BASE_URL}/notifications/unsubscribe/[A-Za-z0-9_-]{{43}}\n", footer)
     assert text == (
         "Your report has been examined\n"
         "\n"
@@ -232,7 +234,7 @@ def test_a_report_kept_tells_the_body_with_the_moderator_message_escaped(
         'Rien à retirer : <script>alert("x")</script> & co.\n'
         "Second paragraphe.\n"
         "\n"
-        f"Your reviews and your reports are in your space: {BASE_URL}/admin/\n"
+        f"Your reviews and your reports are in your space: {BASE_URL}/admin/mon-organisme/avis\n"
         "\n"
         "--\n"
         "avis — reviews of funded vocational courses. This email was sent because an "
@@ -244,7 +246,7 @@ def test_a_report_kept_tells_the_body_with_the_moderator_message_escaped(
     assert "Cuisinier &lt;collectivité&gt;" in html
     assert "<script" not in html
     assert "<i>" not in html
-    assert f'href="{BASE_URL}/admin/"' in html
+    assert f'href="{BASE_URL}/admin/mon-organisme/avis"' in html
     no_token(app, text, html)
     # Neither the comment's text nor who wrote it, nor the moderator.
     for words in ("Un texte du stagiaire", "stagiaire", "Léa", moderator.email):

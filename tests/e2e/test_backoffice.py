@@ -52,6 +52,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "accounts": "Comptes",
         "journal": "Journal",
         "my_account": "Mon compte",
+        "our_reviews": "Nos avis",
+        "evidence": "Preuves Qualiopi",
+        "colleagues": "Collègues",
+        "notifications": "Notifications par courriel",
         "forgot_link": "Mot de passe oublié ?",
         "forgot": "Mot de passe oublié",
         "send_link": "M’envoyer un lien",
@@ -99,6 +103,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "accounts": "Accounts",
         "journal": "Journal",
         "my_account": "My account",
+        "our_reviews": "Our reviews",
+        "evidence": "Qualiopi evidence",
+        "colleagues": "Colleagues",
+        "notifications": "Email notifications",
     },
 }
 FR, EN = TEXTS["fr"], TEXTS["en"]
@@ -118,7 +126,8 @@ class Role:
         return [TEXTS[lang][entry] for entry in self.menu]
 
 
-EVERYONE_MENU = ("home", "bodies", "my_account")
+BODY_MENU = ("home", "our_reviews", "evidence", "bodies", "colleagues", "notifications",
+             "my_account")
 ROLES = {
     "admin": Role("admin@demo.avis.example",
                   {"fr": "Administration", "en": "Administration"},
@@ -134,10 +143,10 @@ ROLES = {
                     "my_account")),
     "network": Role("reseau@demo.avis.example",
                     {"fr": "Votre organisme de formation", "en": "Your training body"},
-                    EVERYONE_MENU),
+                    BODY_MENU),
     "establishment": Role("organisme@demo.avis.example",
                           {"fr": "Votre organisme de formation", "en": "Your training body"},
-                          EVERYONE_MENU),
+                          BODY_MENU),
 }
 #: Pages only the admin may open: anyone else gets 403.
 ADMIN_ONLY = ("/admin/comptes", "/admin/comptes/nouveau", "/admin/journal")
