@@ -63,6 +63,8 @@ def create_app(
     from avis.monitoring.lists_views import bp as lists_bp
     from avis.monitoring.uploads_views import bp as imports_bp
     from avis.opendata.views import bp as opendata_bp
+    from avis.privacy.admin_views import bp as privacy_admin_bp
+    from avis.privacy.views import bp as privacy_bp
     from avis.public import caching
     from avis.public.views import bp as public_bp
     from avis.surveys.views import bp as surveys_bp
@@ -91,6 +93,8 @@ def create_app(
     app.register_blueprint(body_notifications_bp)
     app.register_blueprint(colleagues_bp)
     app.register_blueprint(body_unsubscribe_bp)
+    app.register_blueprint(privacy_bp)
+    app.register_blueprint(privacy_admin_bp)
     account_sessions.init_app(app)
     from avis import admin
 

@@ -194,6 +194,22 @@ SETTINGS: tuple[Setting, ...] = (
     # Training bodies get a "new reviews" email at most every this many days (and only
     # when a review was published since the previous one).
     Setting("BODY_DIGEST_DAYS", _strictly_positive_int, 7),
+    # Privacy (the daily ``apply_retention`` job and the privacy notice, which reads
+    # them): uploaded trainee files and their rejected rows are deleted after
+    # UPLOAD_RETENTION_DAYS; journal events after AUDIT_RETENTION_MONTHS; comments leave
+    # the public pages (and the scores their window) after REVIEW_ARCHIVE_MONTHS;
+    # provider events and the emails of closed invitations after the days given; staff
+    # accounts without a sign-in for STAFF_INACTIVE_MONTHS are disabled.
+    Setting("UPLOAD_RETENTION_DAYS", _strictly_positive_int, 30),
+    Setting("AUDIT_RETENTION_MONTHS", _strictly_positive_int, 24),
+    Setting("REVIEW_ARCHIVE_MONTHS", _strictly_positive_int, 24),
+    Setting("PROVIDER_EVENT_RETENTION_DAYS", _strictly_positive_int, 90),
+    Setting("OUTBOX_RETENTION_DAYS", _strictly_positive_int, 90),
+    Setting("STAFF_INACTIVE_MONTHS", _strictly_positive_int, 12),
+    # Who answers for the trainees' data (GDPR art. 13), as the privacy notice names them.
+    Setting("PRIVACY_CONTROLLER", _text, "La Région, commanditaire de l’enquête"),
+    Setting("PRIVACY_CONTROLLER_ADDRESS", _text, None),
+    Setting("PRIVACY_DPO_EMAIL", _email, None),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
