@@ -38,6 +38,7 @@ def register_commands(app: Flask) -> None:
     from avis.mail.cli import mail_group
     from avis.migrations import db_group
     from avis.opendata.cli import export_group
+    from avis.privacy.cli import gdpr_group
     from avis.scheduler.cli import jobs_group, scheduler_command
     from avis.scores.cli import scores_group
 
@@ -50,6 +51,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(export_group)
     app.cli.add_command(users_group)
+    app.cli.add_command(gdpr_group)
     app.cli.add_command(serve_command)
 
 

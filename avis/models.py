@@ -19,7 +19,14 @@ from avis.db import Base
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent, Suppression
 from avis.moderation.models import Decision, ModerationEvent, Report
 from avis.monitoring.models.alerts import Alert, DigestOptOut
-from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount, FunnelRun
+from avis.monitoring.models.funnel import (
+    FunnelBodyCount,
+    FunnelCount,
+    FunnelCourseCount,
+    FunnelMonthCount,
+    FunnelRun,
+)
+from avis.privacy.models import ErasedAddress, ErasureReason
 from avis.public.models import SearchTerm
 from avis.scheduler.models import JobRun
 from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
@@ -53,8 +60,12 @@ __all__ = [
     "Decision",
     "DigestOptOut",
     "Enrolment",
+    "ErasedAddress",
+    "ErasureReason",
     "FollowUpAnswer",
+    "FunnelBodyCount",
     "FunnelCount",
+    "FunnelCourseCount",
     "FunnelMonthCount",
     "FunnelRun",
     "ImportRun",

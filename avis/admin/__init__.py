@@ -39,6 +39,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("imports.runs", _l("Imports"), frozenset({Role.region, Role.admin})),
     NavItem("accounts_admin.accounts", _l("Accounts"), frozenset({Role.admin})),
     NavItem("audit.journal", _l("Journal"), frozenset({Role.admin})),
+    NavItem("privacy_admin.index", _l("Personal data"), frozenset({Role.admin})),
     NavItem("colleagues.index", _l("Colleagues"), frozenset({Role.organisation})),
     NavItem("body_notifications.preferences", _l("Email notifications"),
             frozenset({Role.organisation})),

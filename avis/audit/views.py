@@ -80,6 +80,10 @@ ACTIONS = {
     "review.read": _l("Review marked read"),
     "review.unread": _l("Review marked unread"),
     "account.notifications_changed": _l("Email notifications changed"),
+    "trainee.erased": _l("Trainee's personal data erased"),
+    "trainee.exported": _l("Trainee's personal data exported"),
+    "trainee.readmitted": _l("Erased address re-admitted"),
+    "privacy.retention_applied": _l("Retention rules applied"),
     "journal.exported": _l("Journal exported"),
 }
 

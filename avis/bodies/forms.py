@@ -16,7 +16,7 @@ from avis.moderation.reports import MAX_REPORT
 
 READ_STATES: dict[str, LazyString] = {"non-lus": _l("Unread reviews"),
                                        "lus": _l("Read reviews")}
-REPLY_STATES: dict[str, LazyString] = {"sans": _l("Not answered"), "avec": _l("Answered")}
+REPLY_STATES: dict[str, LazyString] = {"sans": _l("Without a reply"), "avec": _l("With a reply")}
 REPORT_STATES: dict[str, LazyString] = {"non": _l("Not reported"), "oui": _l("Reported")}
 MARKS: dict[str, LazyString] = {
     "5": _l("5 out of 5"),

@@ -141,7 +141,9 @@ def _load(message_ids: list[int]) -> tuple[list[_Claimed], list[int]]:
     ).all()
     claimed, unsendable = [], []
     for row in rows:
-        if row.suppressed or row.status not in OPEN_STATUSES or row.expires_dt <= now:
+        # An erased trainee has no address: nothing is sent, whatever was queued.
+        if (row.email is None or row.suppressed or row.status not in OPEN_STATUSES
+                or row.expires_dt <= now):
             unsendable.append(row.id)
             continue
         claimed.append(_Claimed(

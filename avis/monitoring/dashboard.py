@@ -24,13 +24,24 @@ from avis.catalog.models.courses import Course
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db, funders_overlap
 from avis.monitoring.funnel import COUNTS
-from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount
+from avis.monitoring.models.funnel import (
+    FunnelBodyCount,
+    FunnelCount,
+    FunnelCourseCount,
+    FunnelMonthCount,
+)
 from avis.surveys.models.invitations import InvitationKind
 
 #: Rows per session: what filters and breakdowns by body, course or département read.
 FINE: sa.Table = FunnelCount.__table__  # type: ignore[assignment]
-#: Rows per région, campaign, month, funders, scheme and kind: everything else.
+#: Rows per région, campaign, month, funders, scheme and kind.
 MONTHS: sa.Table = FunnelMonthCount.__table__  # type: ignore[assignment]
+#: Rows per body (per course), région, département and kind, over every month.
+BODIES: sa.Table = FunnelBodyCount.__table__  # type: ignore[assignment]
+COURSES: sa.Table = FunnelCourseCount.__table__  # type: ignore[assignment]
+#: The tables that answer, smallest first (a few thousand rows; 50,000; 60,000; 250,000
+#: for the nation): the first that has every column a page filters and groups by.
+SOURCES = (MONTHS, COURSES, BODIES, FINE)
 #: What a breakdown can be by (its parameter value → the column it groups).
 BREAKDOWNS = ("mois", "organisme", "formation", "campagne", "departement", "financeur",
               "dispositif")
@@ -111,14 +122,28 @@ def _ratio(count: int, total: int) -> float | None:
 
 # --- conditions ------------------------------------------------------------------------
 
-def source(filters: Filters, by: str | None = None) -> sa.Table:
-    """The table that answers: the month rows unless a body, a course or a département
-    is asked for (a few thousand rows instead of hundreds of thousands)."""
-    if (filters.body_id is not None or filters.course_id is not None
-            or filters.departement is not None or by in ("organisme", "formation",
-                                                         "departement")):
-        return FINE
-    return MONTHS
+#: The column a breakdown groups by.
+BY_COLUMN = {"mois": "end_month", "organisme": "training_body_id", "formation": "course_id",
+             "campagne": "campaign", "departement": "departement", "financeur": "funders",
+             "dispositif": "funding_scheme"}
+
+
+def source(scope: Scope, filters: Filters, by: str | None = None) -> sa.Table:
+    """The smallest table that answers ``scope`` under ``filters`` (grouped ``by``): every
+    figure is the same sum of session rows whichever table gives it."""
+    f = filters
+    needed = {"kind", "region_code"}
+    for column, value in (("campaign", f.campaign), ("end_month", f.month_from),
+                          ("end_month", f.month_to), ("training_body_id", f.body_id),
+                          ("course_id", f.course_id), ("departement", f.departement),
+                          ("funders", f.funder), ("funding_scheme", f.scheme)):
+        if value is not None:
+            needed.add(column)
+    if scope.funder_codes:
+        needed.add("funders")
+    if by is not None:
+        needed.add(BY_COLUMN[by])
+    return next(t for t in SOURCES if needed <= set(t.c.keys()))
 
 
 def scope_condition(scope: Scope, t: sa.Table = FINE) -> sa.ColumnElement[bool]:
@@ -170,7 +195,7 @@ def _sums(t: sa.Table) -> list[Any]:
 def totals(scope: Scope, filters: Filters) -> dict[InvitationKind, Figures]:
     """The figures of each questionnaire kind."""
     found = {kind: Figures() for kind in InvitationKind}
-    t = source(filters)
+    t = source(scope, filters)
     for row in db.session.execute(
             sa.select(t.c.kind, *_sums(t)).where(scope_condition(scope, t),
                                                  *_conditions(filters, t))
@@ -243,16 +268,25 @@ def breakdown(scope: Scope, filters: Filters, by: str, sort: str = "inscrits",
     if by == "financeur":
         lines = _funder_lines(scope, filters)
         return _sorted(lines, sort)[:limit], len(lines)
-    t = source(filters, by)
-    column = t.c[{"organisme": "training_body_id", "formation": "course_id",
-                  "mois": "end_month", "campagne": "campaign", "departement": "departement",
-                  "dispositif": "funding_scheme"}[by]]
+    t = source(scope, filters, by)
+    column = t.c[BY_COLUMN[by]]
     grouped = (sa.select(column.label("key"), *_kind_sums(t, _END), *_kind_sums(t, _LATER))
                .where(scope_condition(scope, t), *_conditions(filters, t)).group_by(column)
                .subquery("grouped"))
+    counted: Any = sa.func.count().over()
+    if (limit is not None and sort not in ASCENDING and by in ("organisme", "formation")
+            and db.session.get_bind().dialect.name == "postgresql"):
+        # Only the lines that can be among the first ``limit`` are labelled (joining the
+        # names of 20,000 bodies costs as much as summing their rows): those of the
+        # first values, with every tie of the last one, which the label orders.
+        first = (sa.select(grouped, counted.label("lines"))
+                 .order_by(_sort_value(sort, grouped, None).desc().nulls_last())
+                 .fetch(limit, with_ties=True).subquery("first"))
+        counted = first.c.lines
+        grouped = first
     label: Any = grouped.c.key
     detail: Any = sa.null()
-    query = sa.select(grouped)
+    query = sa.select(*(c for c in grouped.c if c.name != "lines"))
     if by == "organisme":
         query = query.join(TrainingBody, TrainingBody.id == grouped.c.key)
         label, detail = TrainingBody.name, TrainingBody.siret
@@ -262,7 +296,7 @@ def breakdown(scope: Scope, filters: Filters, by: str, sort: str = "inscrits",
     value = _sort_value(sort, grouped, label)
     order = value.asc() if sort in ASCENDING else value.desc()
     query = (query.add_columns(label.label("label"), detail.label("detail"),
-                               sa.func.count().over().label("lines"))
+                               counted.label("lines"))
              .order_by(order.nulls_last(), label, grouped.c.key).limit(limit))
     lines: list[BreakdownRow] = []
     total = 0
@@ -284,7 +318,7 @@ def _funder_lines(scope: Scope, filters: Filters) -> list[BreakdownRow]:
     """A line per funder: a session financed by several funders counts under each of
     them; a funder-limited account sees its funders' lines only."""
     rows: dict[Any, BreakdownRow] = {}
-    t = source(filters)
+    t = source(scope, filters, "financeur")
     for row in db.session.execute(
             sa.select(t.c.funders.label("key"), t.c.kind, *_sums(t))
             .where(scope_condition(scope, t), *_conditions(filters, t))
@@ -366,7 +400,7 @@ def trend(scope: Scope, filters: Filters) -> list[TrendMonth]:
     """End-of-training figures per month of session end, in the scope and in the nation."""
     months = trend_months(filters)
     found = {month: TrendMonth(month, Figures(), Figures()) for month in months}
-    here = source(filters)
+    here = source(scope, filters, "mois")
     for name, t, conditions in (
             ("here", here, [scope_condition(scope, here), *_conditions(filters, here)]),
             ("nation", MONTHS, _conditions(filters, MONTHS, national=True))):
@@ -419,7 +453,8 @@ def _choices(scope: Scope) -> dict[str, list[Any]]:
         funders.update(int(code) for code in codes)
     if scope.funder_codes:
         funders &= set(scope.funder_codes)
-    return {"campaigns": distinct(m.campaign), "departements": distinct(FINE.c.departement),
+    places = source(scope, Filters(), "departement")
+    return {"campaigns": distinct(m.campaign), "departements": distinct(places.c.departement),
             "schemes": distinct(m.funding_scheme), "funders": sorted(funders),
             "regions": distinct(m.region_code) if scope.role == Role.admin else []}
 

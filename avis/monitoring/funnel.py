@@ -31,14 +31,20 @@ Rows. One per (session, campaign, kind, body, course), with the session's régio
 département, month of end, funders and funding scheme copied: filtering by any of them
 keeps or drops whole rows, and each enrolment, invitation and answer is in one row.
 
-Month rows. ``monitoring_month_counts`` holds the same counts summed per région,
-campaign, month, funders, funding scheme and kind (a few thousand rows for the country):
-what the dashboard reads unless a body, a course or a département is asked for. A
-rebuild sums it again; a refresh adds to it what the recounted sessions' rows changed
-(minus the old rows, plus the new: integer sums, so exactly what a rebuild gives).
+Tables of sums. ``monitoring_month_counts`` holds the same counts summed per région,
+campaign, month, funders, funding scheme and kind (a few thousand rows for the country);
+``monitoring_body_counts`` and ``monitoring_course_counts`` per body (course), région,
+département and kind, over every month (some 60,000 rows: a body ends a session or two a
+month, so its session rows barely merge under any key that keeps the month). The
+dashboard reads the smallest table that has the columns a page filters and groups by. A
+rebuild sums them again; a refresh adds to them what the recounted sessions' rows
+changed (minus the old rows, plus the new: integer sums, so exactly what a rebuild
+gives).
 
 Runs. ``rebuild()`` (daily) computes every row again. ``refresh()`` (hourly) computes
-again the rows of the sessions touched since the previous run (``monitoring_runs``):
+again the rows of the sessions touched since the previous run (``monitoring_runs``), and
+writes only those that differ from the stored ones (most do not: a session's other
+campaigns and kinds, sessions touched by a change that counts nowhere). Touched:
 answers and follow-ups with a higher id than its watermark, answers excluded or included
 again, enrolments created, invitations whose status, first send, delivery, opening or
 first click is dated since ``SAFETY_MARGIN`` before it (an answer moves its invitation
@@ -60,8 +66,14 @@ from avis import clock
 from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment
-from avis.db import db
-from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount, FunnelRun
+from avis.db import CodeList, db
+from avis.monitoring.models.funnel import (
+    FunnelBodyCount,
+    FunnelCount,
+    FunnelCourseCount,
+    FunnelMonthCount,
+    FunnelRun,
+)
 from avis.surveys.models.answers import DIMENSIONS, Answer, FollowUpAnswer, Situation
 from avis.surveys.models.invitations import Invitation, InvitationKind, InvitationStatus
 
@@ -86,11 +98,45 @@ _KEY = ("session_id", "campaign", "kind", "training_body_id", "course_id")
 _PLACE = ("region_code", "departement", "end_month", "funders", "funding_scheme")
 
 _table: sa.Table = FunnelCount.__table__  # type: ignore[assignment]
-#: The sessions a refresh counts again (a temporary table).
-_touched = sa.table("monitoring_touched_sessions", sa.column("session_id", sa.Integer))
 _months: sa.Table = FunnelMonthCount.__table__  # type: ignore[assignment]
 #: The key of a ``monitoring_month_counts`` row.
 MONTH_KEY = ("region_code", "campaign", "end_month", "funders", "funding_scheme", "kind")
+#: Each table of sums of the session rows, and its key.
+SUMMED: dict[sa.Table, tuple[str, ...]] = {
+    _months: MONTH_KEY,
+    FunnelBodyCount.__table__: ("training_body_id", "region_code", "departement", "kind"),
+    FunnelCourseCount.__table__: ("course_id", "region_code", "departement", "kind"),
+}
+
+# Temporary tables of a refresh (their own metadata: no migration makes them).
+_scratch = sa.MetaData()
+#: The sessions a refresh counts again, with what their rows copy from them.
+_touched = sa.Table(
+    "monitoring_touched_sessions", _scratch,
+    sa.Column("session_id", sa.Integer, primary_key=True),
+    sa.Column("training_body_id", sa.Integer), sa.Column("course_id", sa.Integer),
+    *(sa.Column(name, _table.c[name].type) for name in _PLACE if name != "funders"),
+    sa.Column("funders", CodeList), prefixes=["TEMPORARY"])
+
+
+def _rows_table(name: str, *extra: Any) -> sa.Table:
+    """A temporary table of ``monitoring_counts`` rows (without their id)."""
+    return sa.Table(name, _scratch, *(
+        sa.Column(c, sa.String(20) if c == "kind" else CodeList if c == "funders"
+                  else _table.c[c].type) for c in (*_KEY, *_PLACE, *COUNTS)), *extra,
+        prefixes=["TEMPORARY"])
+
+
+#: The touched sessions' rows computed again, before they replace the old ones; those
+#: equal to a stored row are marked ``same`` (most of them: a session's rows of its other
+#: campaigns and kinds, sessions touched by a change of nothing counted), and left alone.
+_fresh = _rows_table("monitoring_fresh_counts",
+                     sa.Column("same", sa.Boolean, nullable=False),
+                     sa.PrimaryKeyConstraint(*_KEY))
+#: The touched sessions' rows replaced, counts negated: with the new ones, what the
+#: tables of sums change by.
+_gone = _rows_table("monitoring_gone_counts")
+_SCRATCH = (_touched, _fresh, _gone)
 
 
 def step_conditions() -> dict[str, Any]:
@@ -119,42 +165,65 @@ def month_of(day: Any) -> Any:
     return sa.type_coerce(sa.func.date(day, "start of month"), sa.Date)
 
 
-def _sources(sessions: Any | None) -> list[Any]:
-    """One grouped query per source, with the columns ``_KEY`` and some of ``COUNTS``:
-    every session's, or those whose id ``sessions`` (a SELECT of ids) gives."""
-
-    def of(column: Any) -> Any:
-        return sa.true() if sessions is None else column.in_(sessions)
-
-    conditions = step_conditions()
-    zero = sa.literal(0, sa.Integer)
-    body = sa.select(Session.id.label("session_id"), Action.course_id,
-                     Action.training_body_id).join(Action, Action.id == Session.action_id)
+def places(sessions: Any | None = None) -> Any:
+    """Every session (or those whose id ``sessions``, a SELECT or a list of ids, gives)
+    with what its rows copy from it: its action's body and course of today, its place,
+    month of end, funders and scheme. Columns: ``session_id`` and those of ``_PLACE``."""
+    query = (sa.select(Session.id.label("session_id"), Action.training_body_id,
+                       Action.course_id, Session.region_code, Session.departement,
+                       month_of(Session.end_date).label("end_month"), Session.funding_scheme,
+                       Session.funders)
+             .join(Action, Action.id == Session.action_id))
     if sessions is not None:
-        body = body.where(Session.id.in_(sessions))
-    today = body.subquery("today")
-    queries = []
-    for kind in InvitationKind:
-        # End of training: every enrolment, invited or not (at most one invitation of a
-        # kind per enrolment: one row each). Follow-up: the invited ones.
-        invitation = sa.and_(Invitation.enrolment_id == Enrolment.id, Invitation.kind == kind)
-        enrolments = sa.join(Enrolment, today, today.c.session_id == Enrolment.session_id)
-        if kind == InvitationKind.end_of_training:
-            joined = enrolments.outerjoin(Invitation, invitation)
-            enrolled = sa.cast(sa.func.count(), sa.Integer)
-        else:
-            joined = enrolments.join(Invitation, invitation)
-            enrolled = zero
-        queries.append(sa.select().select_from(joined).add_columns(
-            Enrolment.session_id, Enrolment.campaign, sa.literal(kind.value).label("kind"),
-            today.c.training_body_id, today.c.course_id, enrolled.label("enrolled"),
-            *(_count_if(condition).label(name) for name, condition in conditions.items()))
-            .group_by(Enrolment.session_id, Enrolment.campaign, today.c.training_body_id,
-                      today.c.course_id))
+        query = query.where(Session.id.in_(sessions))
+    return query
+
+
+def rows_of(sessions: Any) -> Any:
+    """The rows of ``monitoring_counts`` of the sessions of ``sessions`` (``places()`` as a
+    subquery, or a table of the same columns), in the order of ``_KEY``, ``_PLACE``,
+    ``COUNTS``.
+
+    Each enrolment is read once with its invitations (one index look-up: both kinds
+    at once); answers and follow-ups are read by session; what the sources give is
+    summed per row's key, and the row placed with its session."""
+    p = sessions.c
+    zero = sa.literal(0, sa.Integer)
+    # Each enrolment with its invitations (one row per invitation; one without any): a
+    # single index look-up per enrolment; an enrolment counts once (count distinct).
+    i = Invitation
+    conditions = step_conditions()
+    joined = (sa.join(sessions, Enrolment, Enrolment.session_id == p.session_id)
+              .outerjoin(i, i.enrolment_id == Enrolment.id))
+    # A session's enrolments per campaign, with the counts of each kind (e_…, f_…).
+    enrolments = (sa.select(Enrolment.session_id, Enrolment.campaign, p.training_body_id,
+                            p.course_id,
+                            sa.cast(sa.func.count(sa.distinct(Enrolment.id)), sa.Integer)
+                            .label("enrolled"),
+                            *(_count_if(sa.and_(i.kind == kind, condition))
+                              .label(f"{kind.value[0]}_{name}")
+                              for kind in InvitationKind
+                              for name, condition in conditions.items()))
+                  .select_from(joined)
+                  .group_by(Enrolment.session_id, Enrolment.campaign, p.training_body_id,
+                            p.course_id).cte("enrolled"))
+    e = enrolments.c
+    names = ("invited", *STEPS[2:], *OUTCOMES)
+    queries = [
+        # End of training: every enrolment, invited or not.
+        sa.select(e.session_id, e.campaign,
+                  sa.literal(InvitationKind.end_of_training.value).label("kind"),
+                  e.training_body_id, e.course_id, e.enrolled,
+                  *(e[f"e_{name}"].label(name) for name in names)),
+        # Follow-up: the invited ones.
+        sa.select(e.session_id, e.campaign,
+                  sa.literal(InvitationKind.follow_up.value).label("kind"),
+                  e.training_body_id, e.course_id, zero.label("enrolled"),
+                  *(e[f"f_{name}"].label(name) for name in names)).where(e.f_invited > 0),
+    ]
     # The campaign answers count with: the session's first.
-    campaigns = (sa.select(Enrolment.session_id, sa.func.min(Enrolment.campaign).label("campaign"))
-                 .where(of(Enrolment.session_id)).group_by(Enrolment.session_id)
-                 .subquery("campaigns"))
+    campaigns = (sa.select(e.session_id, sa.func.min(e.campaign).label("campaign"))
+                 .group_by(e.session_id).subquery("campaigns"))
     total = sum((getattr(Answer, d) for d in DIMENSIONS[1:]), getattr(Answer, DIMENSIONS[0]))
     queries.append(
         sa.select(Answer.session_id, sa.func.coalesce(campaigns.c.campaign, "").label("campaign"),
@@ -164,8 +233,9 @@ def _sources(sessions: Any | None) -> list[Any]:
                   sa.cast(sa.func.sum(total), sa.Integer).label("marks_total"),
                   _count_if(Answer.overall >= 4).label("satisfied"),
                   _count_if(Answer.would_recommend.is_(True)).label("recommended"))
+        .select_from(sessions).join(Answer, Answer.session_id == p.session_id)
         .outerjoin(campaigns, campaigns.c.session_id == Answer.session_id)
-        .where(of(Answer.session_id), Answer.excluded_reason.is_(None))
+        .where(Answer.excluded_reason.is_(None))
         .group_by(Answer.session_id, campaigns.c.campaign, Answer.training_body_id,
                   Answer.course_id))
     f = FollowUpAnswer
@@ -175,85 +245,33 @@ def _sources(sessions: Any | None) -> list[Any]:
                   f.training_body_id, f.course_id,
                   sa.cast(sa.func.count(), sa.Integer).label("follow_ups"),
                   _count_if(f.situation == Situation.employed).label("employed"))
+        .select_from(sessions).join(f, f.session_id == p.session_id)
         .outerjoin(campaigns, campaigns.c.session_id == f.session_id)
-        .where(of(f.session_id))
         .group_by(f.session_id, campaigns.c.campaign, f.training_body_id, f.course_id))
-    return queries
-
-
-def _rows(sessions: Any | None) -> Any:
-    """The rows of ``monitoring_counts`` (every session's, or those of ``sessions``): the
-    sources stacked, summed per key, and placed with their session."""
-    zero = sa.literal_column("0")
-    sources = [q.subquery() for q in _sources(sessions)]
+    sources = [q.subquery() for q in queries]
+    zeros = sa.literal_column("0")
     stacked = sa.union_all(*(
         sa.select(*(q.c[name] for name in _KEY),
-                  *(q.c[c] if c in q.c else zero.label(c) for c in COUNTS))
+                  *(q.c[c] if c in q.c else zeros.label(c) for c in COUNTS))
         for q in sources)).subquery("stacked")
     summed = (sa.select(*(stacked.c[name] for name in _KEY),
                         *(sa.cast(sa.func.sum(stacked.c[c]), sa.Integer).label(c)
                           for c in COUNTS))
               .group_by(*(stacked.c[name] for name in _KEY)).subquery("summed"))
-    return (sa.select(*(summed.c[name] for name in _KEY), Session.region_code,
-                      Session.departement, month_of(Session.end_date).label("end_month"),
-                      Session.funders, Session.funding_scheme,
+    return (sa.select(*(summed.c[name] for name in _KEY), *(p[name] for name in _PLACE),
                       *(summed.c[c] for c in COUNTS))
-            .join(Session, Session.id == summed.c.session_id))
+            .join_from(summed, sessions, p.session_id == summed.c.session_id))
 
 
-def _insert(sessions: Any) -> Any:
-    """Insert the rows of the sessions ``sessions`` selects; the month keys and counts
-    of the rows inserted."""
-    rows = _rows(sessions)
-    return db.session.execute(
-        sa.insert(_table).from_select([*_KEY, *_PLACE, *COUNTS], rows)
-        .returning(*_month_columns(_table)))
-
-
-def _month_columns(table: Any) -> list[Any]:
-    t = table.c
-    return [*(t[k] for k in MONTH_KEY if k != "funding_scheme"),
-            sa.func.coalesce(t.funding_scheme, "").label("funding_scheme"),
-            *(t[c] for c in COUNTS)]
-
-
-def _month_sums(where: Any) -> Any:
-    """``monitoring_counts`` rows (those ``where`` keeps) summed per month row's key."""
-    t = _table.c
-    keys = [t.region_code, t.campaign, t.end_month, t.funders,
-            sa.func.coalesce(t.funding_scheme, "").label("funding_scheme"), t.kind]
-    return (sa.select(*keys, *(sa.cast(sa.func.sum(t[c]), sa.Integer).label(c) for c in COUNTS))
-            .where(where).group_by(t.region_code, t.campaign, t.end_month, t.funders,
-                                   t.funding_scheme, t.kind))
-
-
-def _month_key(row: Any) -> tuple[Any, ...]:
-    return tuple(tuple(row[k]) if k == "funders" else row[k] for k in MONTH_KEY)
-
-
-def _add_to_months(deltas: dict[tuple[Any, ...], dict[str, Any]]) -> None:
-    """Add each row of ``deltas`` (a key's count changes) to ``monitoring_month_counts``,
-    creating the rows it lacks; then drop the rows left with nothing."""
-    changes = [row for row in deltas.values() if any(row[c] for c in COUNTS)]
-    if changes:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(_months)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(MONTH_KEY),
-            set_={c: _months.c[c] + statement.excluded[c] for c in COUNTS})
-        db.session.execute(statement, changes)
-    db.session.execute(sa.delete(_months).where(*(_months.c[c] == 0 for c in COUNTS)))
-
-
-def _collect(deltas: dict[tuple[Any, ...], dict[str, Any]], rows: Any, sign: int) -> None:
-    for row in rows:
-        key = _month_key(row)
-        found = deltas.setdefault(key, {**{k: row[k] for k in MONTH_KEY},
-                                        **dict.fromkeys(COUNTS, 0)})
-        for c in COUNTS:
-            found[c] += sign * int(row[c])
+def _sums(source: Any, key: tuple[str, ...], where: Any = None) -> Any:
+    """The rows of ``source`` (those ``where`` keeps) summed per ``key``: what a table of
+    ``SUMMED`` holds ("" for no funding scheme: a key is never NULL)."""
+    columns = [sa.func.coalesce(source.c[k], "").label(k) if k == "funding_scheme"
+               else source.c[k] for k in key]
+    query = (sa.select(*columns, *(sa.cast(sa.func.sum(source.c[c]), sa.Integer).label(c)
+                                   for c in COUNTS))
+             .group_by(*columns))
+    return query if where is None else query.where(where)
 
 
 def _watermarks() -> tuple[int, int]:
@@ -266,27 +284,33 @@ def _record(is_full: bool, started: dt.datetime, marks: tuple[int, int], session
                              last_follow_up_id=marks[1], sessions_changed=sessions))
 
 
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def rebuild() -> dict[str, int]:
     """Every row again, in one transaction; commit."""
     started, marks = clock.now(), _watermarks()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # No dead rows left behind; only this module writes the table.
-        db.session.execute(sa.text(f"TRUNCATE {_table.name}"))
+    if _is_postgresql():
+        # No dead rows left behind; only this module writes the tables.
+        db.session.execute(sa.text(f"TRUNCATE {_table.name}, "
+                                   f"{', '.join(t.name for t in SUMMED)}"))
         db.session.execute(sa.text("SET LOCAL work_mem = '128MB'"))
     else:
-        db.session.execute(sa.delete(_table))
-    db.session.execute(sa.delete(_months))
+        for table in (_table, *SUMMED):
+            db.session.execute(sa.delete(table))
     db.session.execute(
-        sa.insert(_table).from_select([*_KEY, *_PLACE, *COUNTS], _rows(None).order_by(
-            # A région's rows of a kind side by side on disk: the dashboard reads them
-            # together.
-            Session.region_code, "kind", "end_month")))
+        sa.insert(_table).from_select([*_KEY, *_PLACE, *COUNTS], rows_of(
+            places().subquery("places")).order_by(
+            # A région's rows side by side on disk, and a département's within them:
+            # the dashboard reads them together.
+            "region_code", "departement", "kind", "end_month")))
     rows = db.session.scalar(sa.select(sa.func.count()).select_from(_table))
-    db.session.execute(sa.insert(_months).from_select([*MONTH_KEY, *COUNTS],
-                                                      _month_sums(sa.true())))
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text(f"ANALYZE {_table.name}"))
-        db.session.execute(sa.text(f"ANALYZE {_months.name}"))
+    for table, key in SUMMED.items():
+        db.session.execute(sa.insert(table).from_select([*key, *COUNTS], _sums(_table, key)))
+    if _is_postgresql():
+        for table in (_table, *SUMMED):
+            db.session.execute(sa.text(f"ANALYZE {table.name}"))
     sessions = db.session.scalar(sa.select(sa.func.count(sa.distinct(_table.c.session_id))))
     _record(True, started, marks, sessions or 0)
     db.session.commit()
@@ -305,6 +329,58 @@ def touched_sessions(since_answer_id: int, since_follow_up_id: int, since: dt.da
         sa.select(Enrolment.session_id).join(i, i.enrolment_id == Enrolment.id).where(moved),
         sa.select(Enrolment.session_id).where(Enrolment.created_dt >= since))
 
+
+def _equal(a: Any, b: Any, names: tuple[str, ...]) -> Any:
+    """Rows ``a`` and ``b`` (tables) agree on the columns ``names`` (NULL agrees with NULL)."""
+    return sa.and_(*(a.c[n].is_not_distinct_from(b.c[n]) if n == "funding_scheme"
+                     else a.c[n] == b.c[n] for n in names))
+
+
+def _replace_rows() -> None:
+    """The touched sessions' stored rows that differ from those of ``_fresh`` (or that
+    it lacks) deleted, kept negated in ``_gone``; its rows that differ inserted."""
+    t = _table.c
+    names = (*_KEY, *_PLACE)
+    changed = sa.and_(t.session_id.in_(sa.select(_touched.c.session_id)),
+                      ~sa.exists().where(_fresh.c.same, _equal(_table, _fresh, _KEY)))
+    if _is_postgresql():
+        # Read once: deleted and kept in one statement.
+        gone = (sa.delete(_table).where(changed)
+                .returning(*(t[n] for n in names), *(t[c] for c in COUNTS)).cte("gone"))
+        db.session.execute(sa.insert(_gone).from_select([*names, *COUNTS], sa.select(
+            *(gone.c[n] for n in names), *(-gone.c[c] for c in COUNTS))))
+    else:
+        db.session.execute(sa.insert(_gone).from_select([*names, *COUNTS], sa.select(
+            *(t[n] for n in names), *(-t[c] for c in COUNTS)).where(changed)))
+        db.session.execute(sa.delete(_table).where(changed))
+    db.session.execute(sa.insert(_table).from_select(
+        [*names, *COUNTS],
+        sa.select(*(_fresh.c[c] for c in (*names, *COUNTS))).where(~_fresh.c.same)))
+
+
+def _apply_changes() -> None:
+    """Add to each table of ``SUMMED`` what the replaced rows change (the new ones minus
+    ``_gone``), creating the rows it lacks; then drop its rows left with nothing."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if _is_postgresql() else sqlite
+    columns = [*_KEY, *_PLACE, *COUNTS]
+    changes = sa.union_all(
+        sa.select(*(_gone.c[c] for c in columns)),
+        sa.select(*(_fresh.c[c] for c in columns)).where(~_fresh.c.same)).subquery()
+    for table, key in SUMMED.items():
+        summed = _sums(changes, key, sa.true()).having(
+            sa.or_(*(sa.func.sum(changes.c[c]) != 0 for c in COUNTS)))
+        statement = dialect.insert(table).from_select([*key, *COUNTS], summed)
+        db.session.execute(statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={c: table.c[c] + statement.excluded[c] for c in COUNTS}))
+        # Only a row something was taken from can be left with nothing.
+        db.session.execute(sa.delete(table).where(
+            table.c[key[0]].in_(sa.select(_gone.c[key[0]])),
+            *(table.c[c] == 0 for c in COUNTS)))
+
+
 def refresh() -> dict[str, int]:
     """The rows of the sessions touched since the previous run, computed again; commit.
     Everything the first time. Gives the rows ``rebuild()`` would."""
@@ -312,38 +388,42 @@ def refresh() -> dict[str, int]:
                                   .limit(1)).first()
     if previous is None:
         return rebuild()
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _is_postgresql():
         # A few thousand sessions' rows, read through the indexes (see scores.aggregate).
         db.session.execute(sa.text("SET LOCAL random_page_cost = 1.1"))
         db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
         # Compiling these statements to machine code costs more than it saves.
         db.session.execute(sa.text("SET LOCAL jit = off"))
+        # The recounted rows summed in memory, not in batches on disk.
+        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     started, marks = clock.now(), _watermarks()
-    touched = sorted(set(db.session.scalars(touched_sessions(
-        previous.last_answer_id, previous.last_follow_up_id,
-        previous.started_dt - SAFETY_MARGIN))))
+    for table in _SCRATCH:
+        db.session.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        table.create(db.session.connection())
+    # The sessions in a table, with their places (read once): the database then knows how
+    # many there are and reads their rows through the indexes, where an IN list of
+    # thousands misleads it.
+    db.session.execute(sa.insert(_touched).from_select(
+        [c.name for c in places().selected_columns],
+        places(touched_sessions(previous.last_answer_id, previous.last_follow_up_id,
+                                previous.started_dt - SAFETY_MARGIN))))
+    touched = db.session.scalar(sa.select(sa.func.count()).select_from(_touched))
     rows = 0
     if touched:
-        # The sessions in a table: the database then knows how many there are and reads
-        # their rows through the indexes, where an IN list of thousands misleads it.
-        db.session.execute(sa.text(f"DROP TABLE IF EXISTS {_touched.name}"))
-        db.session.execute(sa.text(f"CREATE TEMPORARY TABLE {_touched.name} "
-                                   "(session_id INTEGER PRIMARY KEY)"))
-        db.session.execute(sa.insert(_touched), [{"session_id": i} for i in touched])
-        if db.session.get_bind().dialect.name == "postgresql":
+        if _is_postgresql():
             db.session.execute(sa.text(f"ANALYZE {_touched.name}"))
-        of_touched = sa.select(_touched.c.session_id)
-        # The month rows change by what the sessions' rows change: minus the old, plus
-        # the new (integer sums: exact). Both read as they are deleted and inserted.
-        deltas: dict[tuple[Any, ...], dict[str, Any]] = {}
-        _collect(deltas, db.session.execute(
-            sa.delete(_table).where(_table.c.session_id.in_(of_touched))
-            .returning(*_month_columns(_table))).mappings(), -1)
-        inserted = _insert(of_touched).mappings().all()
-        rows = len(inserted)
-        _collect(deltas, inserted, 1)
-        _add_to_months(deltas)
-        db.session.execute(sa.text(f"DROP TABLE {_touched.name}"))
-    _record(False, started, marks, len(touched))
+        fresh = rows_of(_touched).subquery("fresh")
+        db.session.execute(sa.insert(_fresh).from_select(
+            [*_KEY, *_PLACE, *COUNTS, "same"],
+            sa.select(fresh, sa.exists().where(_equal(_table, fresh, (*_KEY, *_PLACE, *COUNTS))))))
+        _replace_rows()
+        rows = db.session.scalar(sa.select(sa.func.count()).select_from(_fresh)
+                                 .where(~_fresh.c.same))
+        # The tables of sums change by what the sessions' rows change: minus the old,
+        # plus the new (integer sums: exact).
+        _apply_changes()
+    for table in _SCRATCH:
+        db.session.execute(sa.text(f"DROP TABLE {table.name}"))
+    _record(False, started, marks, touched)
     db.session.commit()
-    return {"rows": rows, "sessions": len(touched)}
+    return {"rows": rows, "sessions": touched}

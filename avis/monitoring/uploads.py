@@ -54,8 +54,6 @@ if TYPE_CHECKING:
 LEASE = dt.timedelta(minutes=3)
 #: A file that kills its importer this many times is given up, as failed.
 MAX_ATTEMPTS = 3
-#: The rejected rows of a finished upload are kept this long, then deleted with its folder.
-KEEP_DAYS = 30
 #: The stored file's name in its folder: only the extension says anything.
 INPUT_STEM = "fichier"
 REJECTS_NAME = "rejets.csv"
@@ -75,6 +73,12 @@ def uploads_root() -> Path:
 def folder_of(run: ImportRun) -> Path:
     assert run.upload_dir is not None
     return uploads_root() / run.upload_dir
+
+
+def keep_days() -> int:
+    """How long a finished upload's folder (its rejected rows) is kept: the setting
+    ``UPLOAD_RETENTION_DAYS``, which the privacy notice states."""
+    return current_app.config["UPLOAD_RETENTION_DAYS"]
 
 
 def max_upload_bytes() -> int:
@@ -241,7 +245,7 @@ def has_rejects(run: ImportRun) -> bool:
 
 def rejects_bytes(run: ImportRun) -> bytes | None:
     """The rejected-rows CSV as far as committed chunks wrote it; None when there is none
-    (no rejected row, or deleted after ``KEEP_DAYS``)."""
+    (no rejected row, or deleted after ``keep_days()``)."""
     if not run.upload_dir or not run.rejects_size:
         return None
     path = folder_of(run) / REJECTS_NAME
@@ -363,7 +367,7 @@ def import_uploads() -> dict[str, int]:
         run_id, attempt = claimed
         status = import_claimed(run_id, attempt)
         summary[str(status)] += 1
-    summary["folders_removed"] = _remove_old_folders()
+    summary["folders_removed"] = remove_old_folders()
     return {key: value for key, value in summary.items() if value}
 
 
@@ -517,9 +521,11 @@ def _import(run: ImportRun, attempt: int) -> None:
         rejects.close()
 
 
-def _remove_old_folders() -> int:
-    """Rejected rows are personal data: gone ``KEEP_DAYS`` after their run ended. Also a
-    folder left by an upload whose request failed before its run was saved.
+def remove_old_folders() -> int:
+    """Rejected rows are personal data: gone ``keep_days()`` after their run ended, with
+    the uploaded file if it is still there. Also a folder left by an upload whose request
+    failed before its run was saved. Run by the minute's import job and by the daily
+    ``apply_retention``.
 
     The folders on disk are few (a month of uploads): they are listed, not the runs of
     every year."""
@@ -531,11 +537,12 @@ def _remove_old_folders() -> int:
         sa.select(ImportRun.upload_dir, ImportRun.finished_dt)
         .where(ImportRun.upload_dir.in_(names))).all())
     now = clock.now()
+    kept_after_end = dt.timedelta(days=keep_days())
     removed = 0
     for name in names:
         if name in ended:
             finished = ended[name]
-            if finished is None or finished > now - dt.timedelta(days=KEEP_DAYS):
+            if finished is None or finished > now - kept_after_end:
                 continue
         else:
             # Its request may still be saving the run: only a day-old orphan goes.

@@ -90,7 +90,7 @@ class PageForm(FlaskForm):
 @bp.context_processor
 def _labels() -> dict[str, object]:
     return {"status_names": STATUS_NAMES, "format_names": FORMAT_NAMES,
-            "region_names": REGION_NAMES, "max_mb": _max_mb(), "keep_days": uploads.KEEP_DAYS}
+            "region_names": REGION_NAMES, "max_mb": _max_mb(), "keep_days": uploads.keep_days()}
 
 
 def _max_mb() -> int:
@@ -195,7 +195,7 @@ def rejects(run_id: int) -> ResponseReturnValue:
     content = uploads.rejects_bytes(run)
     if content is None:
         if run.rejects_size:
-            abort(410)  # deleted with the upload's folder after KEEP_DAYS
+            abort(410)  # deleted with the upload's folder after UPLOAD_RETENTION_DAYS
         content = uploads.NO_REJECTS
     record("import.rejects_downloaded", object_type="import_run", object_id=run.id,
            changes={"rows": run.rejected})

@@ -6,6 +6,12 @@ A comment is shown when its author agreed to publication and moderation publishe
 session with fewer than ``MIN_SESSION_SIZE`` trainees (its answers only count in
 wider figures). Public dates are
 months: the day an answer was given, next to a course's dates, could point to a person.
+
+Comments are archived ``REVIEW_ARCHIVE_MONTHS`` months after the answer (ANOTEA kept them
+24 months): a rule of the queries, not a change of status, so that nothing is lost, a
+longer setting brings them back, and the date alone explains why one is not shown. The
+pages, API v1, the widget and the open-data files all read ``is_shown``; the scores are
+computed over the same window (``in_review_window``, ``avis.scores.aggregate``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from avis import clock
 from avis.catalog.models.courses import Course
 from avis.db import db
 from avis.scores.models import Score, ScoreScope
@@ -39,6 +46,19 @@ def shown_statuses() -> list[CommentStatus]:
     return [CommentStatus.published]
 
 
+def review_window_start(today: dt.date | None = None) -> dt.date:
+    """The first day of answer still public and counted in the scores: the same day
+    ``REVIEW_ARCHIVE_MONTHS`` months before ``today`` (an answer of that day stays)."""
+    from avis.surveys.jobs import add_months
+
+    return add_months(today or clock.today(), -current_app.config["REVIEW_ARCHIVE_MONTHS"])
+
+
+def in_review_window() -> Any:
+    """SQL condition: the answer is not archived yet."""
+    return Answer.answered_on >= review_window_start()
+
+
 def from_public_session() -> Any:
     """SQL condition: the answer may be listed one by one: its session is large enough
     (its score row says so; a session scored for the first time at the next hourly run
@@ -51,9 +71,10 @@ def from_public_session() -> Any:
 
 def is_shown() -> Any:
     """SQL condition: the answer's comment may be shown: published with the trainee's
-    consent, from a session large enough that nobody can be recognised."""
+    consent, from a session large enough that nobody can be recognised, not archived."""
     return sa.and_(Answer.comment_public.is_(True), Answer.comment_text.is_not(None),
-                   Answer.comment_status.in_(shown_statuses()), from_public_session())
+                   Answer.comment_status.in_(shown_statuses()), in_review_window(),
+                   from_public_session())
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,14 @@ def export_open_data() -> dict[str, int]:
     return export()
 
 
+def apply_retention() -> dict[str, int]:
+    """Erase, delete and disable what the retention periods of the settings say is due
+    (``avis.privacy.retention``)."""
+    from avis.privacy.retention import apply_retention as run
+
+    return run()
+
+
 def prune_job_runs() -> dict[str, int]:
     """Forget job runs older than 30 days: the dispatch alone records 1,440 a day."""
     import sqlalchemy as sa
@@ -126,6 +134,8 @@ JOBS: tuple[Job, ...] = (
     Job("monitoring_counts_rebuild", rebuild_monitoring_counts, DAY),
     Job("index_search", index_search, HOUR),
     Job("prune_job_runs", prune_job_runs, DAY),
+    # Before the open-data files are written, after the day's scores.
+    Job("apply_retention", apply_retention, DAY),
     Job("export_open_data", export_open_data, DAY),
     # After the scores and the day's moderation: bodies with a first published review.
     Job("invite_training_bodies", account_jobs.invite_training_bodies, DAY),

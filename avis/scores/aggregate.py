@@ -58,6 +58,16 @@ their ``computed_dt``. ``computed_dt`` and the watermarks of a row are those of 
 that last wrote it. Not seen by ``refresh`` (run ``recompute_all`` after them):
 sessions moved to another département, region or action, sessions, enrolments or
 invitations deleted by an erasure.
+
+Rolling window. Only the answers of the last ``REVIEW_ARCHIVE_MONTHS`` months count
+(``avis.public.reviews.review_window_start``: the comments shown are those of the same
+window): answers and follow-ups by their day, end-of-training invitations delivered by
+the day they were answered, else first sent (an invitation with neither counts, as it
+did). The enrolled, which decide whether a figure may be public, are all counted: that
+rule protects people, not freshness. The window moves every day: ``refresh`` computes
+again the sessions with answers, follow-ups or invitations whose day left it since the
+previous run (once a day: that look is not indexed for invitations), and
+``recompute_all`` applies it to everything.
 """
 
 from __future__ import annotations
@@ -80,6 +90,7 @@ from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment
 from avis.db import db
+from avis.public.reviews import review_window_start
 from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
 from avis.surveys.models.answers import DIMENSIONS, Answer, FollowUpAnswer, Situation
 from avis.surveys.models.invitations import Invitation, InvitationKind, InvitationStatus
@@ -121,8 +132,27 @@ def _answers_from() -> Any:
 
 
 def _counted() -> Any:
-    """The answers that count: all but those moderation excluded (fraud, wrong body)."""
-    return Answer.excluded_reason.is_(None)
+    """The answers that count: those of the window, but those moderation excluded
+    (fraud, wrong body)."""
+    return sa.and_(Answer.excluded_reason.is_(None),
+                   Answer.answered_on >= review_window_start())
+
+
+def _window_instant(start: dt.date) -> dt.datetime:
+    """Midnight in France of the window's first day: an invitation answered from then on
+    has its answer (dated in France) in the window."""
+    return dt.datetime.combine(start, dt.time(), clock.PARIS)
+
+
+def _invitation_day() -> Any:
+    """The instant that places an invitation in the window: the day of its answer, else
+    the day it was first sent."""
+    return sa.func.coalesce(Invitation.answered_dt, Invitation.first_sent_dt)
+
+
+def _invitation_in_window() -> Any:
+    return sa.or_(_invitation_day().is_(None),
+                  _invitation_day() >= _window_instant(review_window_start()))
 
 
 def _chunks(scope: ScoreScope, keys: list[str] | None) -> Iterator[list[Any] | None]:
@@ -223,7 +253,8 @@ def _sources(touched: sa.TableClause | None) -> dict[str, Any]:
     follow_ups = _placed(sa.select(
         *about, _integer(sa.func.count()).label("follow_ups"),
         _integer(_count_if(FollowUpAnswer.situation == Situation.employed)).label("employed"),
-    ).where(of(FollowUpAnswer.session_id)).group_by(*about), False, touched)
+    ).where(of(FollowUpAnswer.session_id), FollowUpAnswer.answered_on >= review_window_start()
+            ).group_by(*about), False, touched)
 
     # At most one end-of-training invitation per enrolment: the outer join keeps one row
     # per enrolment, so count(*) counts the enrolled.
@@ -231,7 +262,8 @@ def _sources(touched: sa.TableClause | None) -> dict[str, Any]:
                          Invitation.kind == InvitationKind.end_of_training)
     invitations = _placed(sa.select(
         Enrolment.session_id, _integer(sa.func.count()).label("enrolled"),
-        _integer(sa.func.count(Invitation.enrolment_id).filter(_DELIVERED)).label("delivered"),
+        _integer(sa.func.count(Invitation.enrolment_id).filter(
+            sa.and_(_DELIVERED, _invitation_in_window()))).label("delivered"),
     ).select_from(Enrolment).outerjoin(Invitation, invitation)
         .where(of(Enrolment.session_id)).group_by(Enrolment.session_id), True, touched)
     return {"answers": answers, "follow_ups": follow_ups, "invitations": invitations}
@@ -661,9 +693,11 @@ def touched_sessions(since_answer_id: int, since_follow_up_id: int,
     return set(db.session.scalars(_touched_query(since_answer_id, since_follow_up_id, since)))
 
 
-def _touched_query(since_answer_id: int, since_follow_up_id: int, since: dt.datetime) -> Any:
+def _touched_query(since_answer_id: int, since_follow_up_id: int, since: dt.datetime,
+                   *more: Any) -> Any:
     since_day = since.astimezone(clock.PARIS).date()
     return sa.union(
+        *more,
         sa.select(Answer.session_id).where(sa.or_(Answer.id > since_answer_id,
                                                   Answer.answered_on >= since_day)),
         sa.select(Answer.session_id).where(Answer.exclusion_changed_dt >= since),
@@ -672,6 +706,19 @@ def _touched_query(since_answer_id: int, since_follow_up_id: int, since: dt.date
         sa.select(Enrolment.session_id).join(Invitation, Invitation.enrolment_id == Enrolment.id)
         .where(Invitation.status_dt >= since, Invitation.kind == InvitationKind.end_of_training),
         sa.select(Enrolment.session_id).where(Enrolment.created_dt >= since))
+
+
+def _left_window(was: dt.date, now: dt.date) -> tuple[Any, ...]:
+    """Selects of the sessions with answers, follow-ups or invitations whose day left the
+    window between its first day ``was`` and its first day ``now``."""
+    return (
+        sa.select(Answer.session_id).where(Answer.answered_on >= was, Answer.answered_on < now),
+        sa.select(FollowUpAnswer.session_id).where(FollowUpAnswer.answered_on >= was,
+                                                   FollowUpAnswer.answered_on < now),
+        sa.select(Enrolment.session_id).join(Invitation, Invitation.enrolment_id == Enrolment.id)
+        .where(Invitation.kind == InvitationKind.end_of_training,
+               _invitation_day() >= _window_instant(was),
+               _invitation_day() < _window_instant(now)))
 
 
 def refresh() -> dict[str, int]:
@@ -694,8 +741,14 @@ def refresh() -> dict[str, int]:
         db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
     prior = _Prior(*stored)
     stamps = _stamps(clock.now())
+    since = previous.started_dt - SAFETY_MARGIN
+    # The window of the previous run (not a day before it: the look at invitations is
+    # not indexed, and runs only when the day changed).
+    window_was = review_window_start(previous.started_dt.astimezone(clock.PARIS).date())
+    window_is = review_window_start()
     changed, touched = _rebuild_parts(_touched_query(
-        previous.last_answer_id, previous.last_follow_up_id, previous.started_dt - SAFETY_MARGIN))
+        previous.last_answer_id, previous.last_follow_up_id, since,
+        *(_left_window(window_was, window_is) if window_was < window_is else ())))
     counts: dict[str, int] = {}
     if touched[ScoreScope.departement] or touched[ScoreScope.region]:
         _sum_places()

@@ -76,8 +76,9 @@ def _invite(kind: InvitationKind, earliest_end: dt.date, latest_end: dt.date) ->
         )
         .join(Session, Session.id == Enrolment.session_id)
         .join(Trainee, Trainee.id == Enrolment.trainee_id)
+        # An erased trainee (no address) is never invited.
         .where(Session.end_date > earliest_end, Session.end_date <= latest_end, ~already,
-               ~is_suppressed_clause(Trainee.email))
+               Trainee.email.is_not(None), ~is_suppressed_clause(Trainee.email))
     )
     columns = ["enrolment_id", "kind", "status", "created_dt", "expires_dt",
                "reminders_queued", "status_dt"]
@@ -124,6 +125,7 @@ def queue_reminders() -> dict[str, int]:
                 Invitation.last_sent_dt <= now - gap,
                 Invitation.expires_dt > now,
                 ~in_flight,
+                Trainee.email.is_not(None),
                 ~is_suppressed_clause(Trainee.email),
             )
         )

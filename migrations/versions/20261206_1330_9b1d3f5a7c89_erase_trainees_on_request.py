@@ -19,8 +19,31 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('trainees') as batch_op:
+        batch_op.alter_column('email', existing_type=sa.String(length=254), nullable=True)
+        batch_op.add_column(sa.Column('erased_dt', avis.db.UTCDateTime(timezone=True),
+                                      nullable=True))
+    op.create_table(
+        'erased_addresses',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('digest', sa.LargeBinary(length=32), nullable=False),
+        sa.Column('reason', sa.Enum('request', 'retention', 'self_service',
+                                    name='erasurereason', native_enum=False, length=16,
+                                    create_constraint=True), nullable=False),
+        sa.Column('erased_dt', avis.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('erased_by_id', sa.Integer(), nullable=True),
+        sa.Column('readmitted_dt', avis.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('readmitted_by_id', sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_erased_addresses')),
+        sa.UniqueConstraint('digest', name=op.f('uq_erased_addresses_digest')),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('erased_addresses')
+    # Erased trainees have no address left to restore: their rows go (with their
+    # enrolments and invitations, by cascade) so that the column can be NOT NULL again.
+    op.execute("DELETE FROM trainees WHERE email IS NULL")
+    with op.batch_alter_table('trainees') as batch_op:
+        batch_op.drop_column('erased_dt')
+        batch_op.alter_column('email', existing_type=sa.String(length=254), nullable=False)

@@ -169,6 +169,7 @@ def test_activation_email_in_french_with_both_parts_and_the_link(
         "--\n"
         "avis — les avis sur les formations financées. Ce courriel vous est envoyé parce "
         "qu’un compte existe pour cette adresse.\n"
+        "Confidentialité : https://avis.example.fr/confidentialite\n"
     )
     assert '<html lang="fr"' in html
     assert "Votre adresse de connexion : l&#39;equipe&amp;co@example.org" in html

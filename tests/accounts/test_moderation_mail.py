@@ -101,7 +101,8 @@ def test_the_backlog_email_counts_the_overdue_items(app: Flask, backlog: History
         "\n"
         "--\n"
         "avis — reviews of funded vocational courses. This email was sent because an "
-        "account exists for this address.\n")
+        "account exists for this address.\n"
+        f"Privacy: {BASE_URL}/confidentialite?lang=en\n")
     assert "<li>1 comment, the oldest answered 5 days ago</li>" in html
     assert f'href="{BASE_URL}/admin/moderation"' in html
     # Counts only: no comment, reply or report, no trainee.
@@ -238,7 +239,8 @@ def test_a_report_kept_tells_the_body_with_the_moderator_message_escaped(
         "\n"
         "--\n"
         "avis — reviews of funded vocational courses. This email was sent because an "
-        "account exists for this address.\n")
+        "account exists for this address.\n"
+        f"Privacy: {BASE_URL}/confidentialite?lang=en\n")
     # Every text typed by someone is escaped in the HTML.
     assert re.search(r"&lt;script&gt;alert\(&#34;x&#34;\)&lt;/script&gt; &amp; co\.<br ?/?>"
                      r"Second paragraphe\.", html)

@@ -17,7 +17,12 @@ from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
-from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount
+from avis.monitoring.models.funnel import (
+    FunnelBodyCount,
+    FunnelCount,
+    FunnelCourseCount,
+    FunnelMonthCount,
+)
 from avis.surveys.models.answers import (
     DIMENSIONS,
     Answer,
@@ -252,15 +257,25 @@ def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 MONTH_KEY = ["region_code", "campaign", "end_month", "funders", "funding_scheme", "kind"]
+#: Each table of sums of the session rows, and its key.
+SUMMED = {FunnelMonthCount: MONTH_KEY,
+          FunnelBodyCount: ["training_body_id", "region_code", "departement", "kind"],
+          FunnelCourseCount: ["course_id", "region_code", "departement", "kind"]}
+
+
+def summed_rows(model: type, key: list[str]) -> pd.DataFrame:
+    """A table of sums as stored (without its id), sorted by ``key``."""
+    frame = _frame(sa.select(*(c for c in model.__table__.c if c.name != "id")))
+    frame["kind"] = frame["kind"].astype(str)
+    if "funders" in key:
+        frame["funders"] = frame["funders"].map(tuple)
+    return (frame[key + list(COUNTS)].sort_values(key, key=_sortable)
+            .reset_index(drop=True))
 
 
 def month_rows() -> pd.DataFrame:
     """``monitoring_month_counts`` as stored (without its id)."""
-    frame = _frame(sa.select(*(c for c in FunnelMonthCount.__table__.c if c.name != "id")))
-    frame["kind"] = frame["kind"].astype(str)
-    frame["funders"] = frame["funders"].map(tuple)
-    return (frame[MONTH_KEY + list(COUNTS)].sort_values(MONTH_KEY, key=_sortable)
-            .reset_index(drop=True))
+    return summed_rows(FunnelMonthCount, MONTH_KEY)
 
 
 def _sortable(column: pd.Series) -> pd.Series:
@@ -268,11 +283,16 @@ def _sortable(column: pd.Series) -> pd.Series:
 
 
 def assert_table_matches() -> None:
-    """Both tables equal what pandas counts from the raw rows."""
+    """The session rows equal what pandas counts from the raw rows, and each table of
+    sums (months; bodies; courses) equals pandas summing those rows per its key."""
     expected, actual = expected_rows(), table_rows()
     assert len(actual) == len(expected)
     pd.testing.assert_frame_equal(actual, expected, check_dtype=False)
-    months = (expected.groupby(MONTH_KEY, as_index=False)[list(COUNTS)].sum()
-              .sort_values(MONTH_KEY, key=_sortable).reset_index(drop=True))
-    months = months[months[list(COUNTS)].sum(axis=1) > 0].reset_index(drop=True)
-    pd.testing.assert_frame_equal(month_rows(), months, check_dtype=False)
+    for model, key in SUMMED.items():
+        sums = (expected.groupby(key, as_index=False)[list(COUNTS)].sum()
+                .sort_values(key, key=_sortable).reset_index(drop=True))
+        sums = sums[sums[list(COUNTS)].sum(axis=1) > 0].reset_index(drop=True)
+        stored = summed_rows(model, key)
+        assert len(stored) > 0, model.__tablename__
+        pd.testing.assert_frame_equal(stored, sums, check_dtype=False,
+                                      obj=model.__tablename__)

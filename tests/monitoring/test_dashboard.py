@@ -126,9 +126,15 @@ def test_every_breakdown_matches_pandas(app: Flask, world: World, by: str) -> No
     column = {"organisme": "training_body_id", "formation": "course_id", "mois": "end_month",
               "campagne": "campaign", "departement": "departement",
               "dispositif": "funding_scheme"}.get(by)
+    # A campaign's lines (read from the session or the month rows), and every month's,
+    # the nation's, a région's or a département's (by body, course or département: read
+    # from the per-body and per-course rows, unless the account is limited to funders).
+    cases = [(scope, filters) for scope in SCOPES for filters in (
+        Filters(campaign=CAMPAIGNS[0]) if by != "campagne" else Filters(), Filters(),
+        Filters(departement="44"))]
+    cases.append((scope_of(Role.admin), Filters(region="11")))
     with app.app_context():
-        for scope in SCOPES:
-            filters = Filters(campaign=CAMPAIGNS[0]) if by != "campagne" else Filters()
+        for scope, filters in cases:
             rows = expected(scope, filters)
             lines, count = dashboard.breakdown(scope, filters, by)
             assert count == len(lines)
@@ -154,6 +160,25 @@ def test_every_breakdown_matches_pandas(app: Flask, world: World, by: str) -> No
                     c: end[c] for c in shown[END]}, (scope, by, key)
                 assert {c: line.follow_up.counts[c] for c in shown["follow_up"]} == {
                     c: later[c] for c in shown["follow_up"]}, (scope, by, key)
+            totals = dashboard.totals(scope, filters)
+            for kind in InvitationKind:
+                assert totals[kind].counts == sums(rows, kind.value), (scope, filters, kind)
+
+
+def test_each_page_reads_the_smallest_table_that_answers() -> None:
+    region, limited = scope_of(Role.region, "52"), scope_of(Role.region, "52", (4,))
+    source = dashboard.source
+    assert source(region, Filters()) is dashboard.MONTHS
+    assert source(region, Filters(), "organisme") is dashboard.BODIES
+    assert source(region, Filters(departement="44"), "organisme") is dashboard.BODIES
+    assert source(region, Filters(departement="44")) is dashboard.COURSES
+    assert source(region, Filters(), "formation") is dashboard.COURSES
+    assert source(region, Filters(body_id=3), "formation") is dashboard.FINE
+    assert source(region, Filters(departement="44"), "mois") is dashboard.FINE
+    assert source(region, Filters(campaign="x"), "organisme") is dashboard.FINE
+    assert source(limited, Filters(), "organisme") is dashboard.FINE
+    assert source(limited, Filters()) is dashboard.MONTHS
+    assert source(scope_of(Role.admin), Filters(region="11"), "departement") is dashboard.COURSES
 
 
 def test_breakdown_sorts_and_cuts(app: Flask, world: World) -> None:
@@ -166,6 +191,16 @@ def test_breakdown_sorts_and_cuts(app: Flask, world: World) -> None:
         first, same = dashboard.breakdown(scope, Filters(), "organisme", "reponses", 3)
         assert (len(first), same) == (3, count)
         assert [line.key for line in first] == [line.key for line in lines[:3]]
+        # Cut anywhere, ties and undefined figures included, the first lines are those of
+        # the whole list (the database labels only the lines that can be first).
+        for by in ("organisme", "formation"):
+            for sort in dashboard.SORTS:
+                whole, total = dashboard.breakdown(scope, Filters(), by, sort)
+                for cut in (1, 2, 3, 5):
+                    part, same = dashboard.breakdown(scope, Filters(), by, sort, cut)
+                    assert same == total
+                    assert [(line.key, line.label) for line in part] == [
+                        (line.key, line.label) for line in whole[:cut]], (by, sort, cut)
         months = [line.label for line in
                   dashboard.breakdown(scope, Filters(), "mois", "libelle")[0]]
         assert months == sorted(months)

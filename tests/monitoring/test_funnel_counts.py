@@ -12,12 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from avis import clock
+from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
 from avis.monitoring.funnel import SAFETY_MARGIN, rebuild, refresh
-from avis.monitoring.models.funnel import FunnelCount, FunnelRun
+from avis.monitoring.models.funnel import FunnelBodyCount, FunnelCount, FunnelRun
 from avis.scheduler.jobs import BY_ID
 from avis.surveys.models.answers import Answer, ExclusionReason
 from avis.surveys.models.invitations import Invitation, InvitationKind, InvitationStatus
+from tests.catalog.fixtures import make_siret
 from tests.monitoring.funnel_data import CAMPAIGNS, World, assert_table_matches, table_rows
 
 S = InvitationStatus
@@ -160,4 +162,37 @@ def test_refresh_rewrites_only_touched_sessions(world: World) -> None:
     with clock.frozen_at(later + dt.timedelta(hours=2)):
         counts = refresh()
     assert counts["sessions"] == 1
+    assert_table_matches()
+
+
+def test_refresh_drops_sums_left_with_nothing(world: World) -> None:
+    """An answer about a body that no longer gives the session (answers count with the
+    body they were about) is that body's only figure: once excluded, the body's rows of
+    sums are gone, not left at zero."""
+    rebuild()
+    other = TrainingBody(siret=make_siret(77_000_001), siren=make_siret(77_000_001)[:9],
+                         name="Organisme parti")
+    db.session.add(other)
+    db.session.flush()
+    answer = world.answer(world.sessions[2], body_id=other.id)
+    answer.excluded_reason = None
+    db.session.commit()
+
+    def rows_of_other() -> list[FunnelBodyCount]:
+        return list(db.session.scalars(sa.select(FunnelBodyCount).where(
+            FunnelBodyCount.training_body_id == other.id)))
+
+    later = clock.now() + dt.timedelta(hours=1)
+    with clock.frozen_at(later):
+        refresh()
+    assert [(row.answers, row.kind) for row in rows_of_other()] == [
+        (1, InvitationKind.end_of_training)]
+    assert_table_matches()
+    with clock.frozen_at(later + dt.timedelta(hours=1)):
+        answer.excluded_reason = ExclusionReason.fraud
+        answer.exclusion_changed_dt = clock.now()
+        db.session.commit()
+    with clock.frozen_at(later + dt.timedelta(hours=2)):
+        assert refresh()["sessions"] == 1
+    assert rows_of_other() == []
     assert_table_matches()

@@ -459,8 +459,8 @@ def test_rejected_rows_are_deleted_after_some_days(app, signed_in, trainee_file)
     run_id = run_id_of(upload(staff, trainee_file("csv", [generic_row(1, email="x")])))
     _import_waiting(app)
     assert staff.get(f"/admin/imports/{run_id}/rejets.csv").status_code == 200
-    with app.app_context(), clock.frozen_at(clock.now() + dt.timedelta(days=uploads.KEEP_DAYS,
-                                                                     minutes=1)):
+    later = dt.timedelta(days=app.config["UPLOAD_RETENTION_DAYS"], minutes=1)
+    with app.app_context(), clock.frozen_at(clock.now() + later):
         assert uploads.import_uploads() == {"folders_removed": 1}
     assert _files(app) == []
     assert staff.get(f"/admin/imports/{run_id}/rejets.csv").status_code == 410

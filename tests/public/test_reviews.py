@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from avis.db import db
-from avis.public.reviews import PAGE_SIZE, comments, public_month
+from avis.public.reviews import PAGE_SIZE, comments, public_month, review_window_start
 from avis.surveys.models.answers import Answer, CommentStatus
 from tests.public.fixtures import ANGERS, NANTES, add_answer, add_body, add_offer, publish
 
@@ -50,7 +50,8 @@ def test_shown_comments_match_pandas(app: Flask, app_context: None, unmoderated:
         db.session.connection())
     large = set(enrolled.loc[enrolled["n"] >= app.config["MIN_SESSION_SIZE"], "session_id"])
     shown = raw[raw["comment_public"] & raw["comment_text"].notna()
-                & raw["comment_status"].isin(statuses) & raw["session_id"].isin(large)].copy()
+                & raw["comment_status"].isin(statuses) & raw["session_id"].isin(large)
+                & (pd.to_datetime(raw["answered_on"]).dt.date >= review_window_start())].copy()
     shown["month"] = pd.to_datetime(shown["answered_on"]).dt.to_period("M").dt.start_time.dt.date
 
     for body in bodies:

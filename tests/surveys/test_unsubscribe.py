@@ -44,7 +44,9 @@ def test_get_shows_the_course_and_a_button_and_records_nothing(client, invited: 
     assert "Institut de formation de l&#39;Ouest" in html
     assert "l…@example.org" in html
     assert "lea@example.org" not in html
-    assert token not in html
+    # Only in the "Supprimer mes données" link (issue 15).
+    assert html.count(token) == 1
+    assert f'href="/unsubscribe/{token}/supprimer"' in html
     assert '<form method="post">' in html
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert suppressions() == []

@@ -110,13 +110,47 @@ def prepared_chunks(
     keep_source: bool = False,
 ) -> Iterator[Prepared]:
     """The file's chunks, validated and de-duplicated, in order (with the chunks as read
-    when ``keep_source``)."""
+    when ``keep_source``), without the rows of erased addresses (refused)."""
+    from avis.privacy.erasure import has_refused_addresses
+
+    # The check needs the chunk as read (for the rejected rows' report), and costs a hash
+    # per row: only when some address is refused at all.
+    screen = has_refused_addresses()
+    keep = keep_source or screen
     if trainee_file.size < PARALLEL_MIN_BYTES:
-        preparer = Preparer(trainee_file, keep_source)
-        for chunk in trainee_file.chunks(chunk_size, progress):
-            yield preparer.prepare(chunk)
-        return
-    yield from _from_child(trainee_file, chunk_size, progress, keep_source)
+        preparer = Preparer(trainee_file, keep)
+        chunks = (preparer.prepare(chunk) for chunk in trainee_file.chunks(chunk_size, progress))
+    else:
+        chunks = _from_child(trainee_file, chunk_size, progress, keep)
+    for prepared in chunks:
+        if screen:
+            prepared = refuse_erased(prepared)
+            if not keep_source:
+                prepared.source = None
+        yield prepared
+
+
+def refuse_erased(prepared: Prepared) -> Prepared:
+    """Move the rows whose address was erased (and not re-admitted) to the rejected ones:
+    an import never brings an erased person back, nor lets them be emailed. One query for
+    the chunk."""
+    from avis.privacy.erasure import refusals
+
+    rows = prepared.rows
+    if rows.empty:
+        return prepared
+    reasons = refusals(rows["email"].tolist())
+    refused = np.array([reason is not None for reason in reasons])
+    if not refused.any():
+        return prepared
+    assert prepared.source is not None
+    position = {line: i for i, line in enumerate(prepared.source.lines)}
+    lines = rows["line"][refused].tolist()
+    cells = prepared.source.cells([position[line] for line in lines])
+    prepared.rejected = prepared.rejected + list(zip(
+        lines, cells, [r for r in reasons if r is not None], strict=True))
+    prepared.rows = rows[~refused].reset_index(drop=True)
+    return prepared
 
 
 def _from_child(

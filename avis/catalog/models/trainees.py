@@ -21,8 +21,9 @@ class Trainee(Base):
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: lowercased email address, the identity of the trainee across imports
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    #: lowercased email address, the identity of the trainee across imports; None once
+    #: erased (the row stays so that every count and rate stays the same)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
     #: family name (nom), used only to greet the trainee
     last_name: Mapped[str | None] = mapped_column(sa.String(100))
     #: given name (prénom), used only to greet the trainee
@@ -35,6 +36,9 @@ class Trainee(Base):
     created_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: when an import last changed the trainee's data
     updated_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: when the trainee's identity was erased (on request, at the end of the retention
+    #: period, or by themselves); None while it is held
+    erased_dt: Mapped[dt.datetime | None]
 
     def __repr__(self) -> str:
         return f"<Trainee {self.id}>"  # never the email: reprs end up in logs

@@ -1,7 +1,14 @@
 """The monitoring's tables, one module per part."""
 
 from avis.monitoring.models.alerts import Alert, AlertRule, AlertStatus, DigestOptOut
-from avis.monitoring.models.funnel import FunnelCount, FunnelMonthCount, FunnelRun
+from avis.monitoring.models.funnel import (
+    FunnelBodyCount,
+    FunnelCount,
+    FunnelCourseCount,
+    FunnelMonthCount,
+    FunnelRun,
+)
 
-__all__ = ["Alert", "AlertRule", "AlertStatus", "DigestOptOut", "FunnelCount",
+__all__ = ["Alert", "AlertRule", "AlertStatus", "DigestOptOut", "FunnelBodyCount", "FunnelCount",
+           "FunnelCourseCount",
            "FunnelMonthCount", "FunnelRun"]
