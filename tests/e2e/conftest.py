@@ -425,11 +425,12 @@ def parse_email(path: Path) -> SurveyEmail:
 
 
 @pytest.fixture(scope="package")
-def unused_emails(live_server: LiveServer) -> dict[str, list[SurveyEmail]]:
+def unused_emails(live_server: LiveServer, database: Database) -> dict[str, list[SurveyEmail]]:
     """The demo's emails by kind, each handed to one test only.
 
     Only emails whose recipient got no other email: the mailbox page then has one
-    row for them, and answering one questionnaire cannot close another test's.
+    row for them, and answering one questionnaire cannot close another test's. Not those
+    the demo itself answered (it answers a share of the invitations it mailed).
     """
     emails = [parse_email(path) for path in sorted(live_server.mailbox.glob("*.eml"))]
     counts: dict[str, int] = {}
@@ -437,7 +438,8 @@ def unused_emails(live_server: LiveServer) -> dict[str, list[SurveyEmail]]:
         counts[message.recipient] = counts.get(message.recipient, 0) + 1
     pool: dict[str, list[SurveyEmail]] = {"end_of_training": [], "follow_up": []}
     for message in emails:
-        if counts[message.recipient] == 1:
+        if (counts[message.recipient] == 1
+                and database.invitation(message.token)["status"] != "answered"):
             pool[message.kind].append(message)
     return pool
 
