@@ -47,9 +47,11 @@ def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def export_email(email: str, *, actor: Account | None = None) -> dict[str, Any]:
+def export_email(email: str, *, actor: Account | None = None,
+                 requested_by: str = "staff") -> dict[str, Any]:
     """Everything held about ``email`` (JSON-able). Writes a ``trainee.exported`` audit
-    event (without the address); the caller commits."""
+    event (without the address) saying who asked (``staff``, or ``trainee`` from their
+    own link); the caller commits."""
     email = normalise(email)
     trainee = db.session.scalar(sa.select(Trainee).where(Trainee.email == email))
     erased = erasure_of(email)
@@ -75,7 +77,8 @@ def export_email(email: str, *, actor: Account | None = None) -> dict[str, Any]:
         data["enrolments"] = _enrolments(trainee.id)
     record("trainee.exported", object_type="trainee",
            object_id=trainee.id if trainee is not None else None,
-           changes={"found": trainee is not None}, actor=actor)
+           changes={"found": trainee is not None, "requested_by": requested_by},
+           actor=actor)
     return data
 
 

@@ -1,7 +1,10 @@
-"""Public pages of privacy: the notice, and the trainees' own erasure.
+"""Public pages of privacy: the notice, and the trainees' own erasure and access.
 
 The erasure pages are reached from a survey email (``/unsubscribe/<token>/supprimer``:
-the email writes its unsubscribe link with this suffix) and from the unsubscribe page.
+the email writes its unsubscribe link with this suffix) and from the unsubscribe page;
+the access page (``/unsubscribe/<token>/mes-donnees``) from those pages. The access
+page's GET shows only the masked address: the data themselves leave in the answer to a
+POST, so that a scanner fetching links never receives them.
 As on the survey pages, the token is a credential: the pages send
 ``Referrer-Policy: same-origin`` and ``Cache-Control: no-store``, the access logs hide
 it (``avis.logs`` hides whatever follows ``/unsubscribe/``), and its lookups share the
@@ -13,7 +16,17 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, render_template, request, session
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    json,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
@@ -24,6 +37,7 @@ from avis import clock
 from avis.catalog.models.trainees import Enrolment, Trainee
 from avis.db import db
 from avis.privacy.erasure import erase_trainees
+from avis.privacy.export import export_email, export_text
 from avis.public.caching import cached_page
 from avis.security import limiter
 from avis.surveys import operations
@@ -44,6 +58,14 @@ class EraseForm(FlaskForm):
     scanner's GET nor another site's form can erase anyone."""
 
     submit = SubmitField(_l("Delete my data"))
+
+
+class ExportForm(FlaskForm):
+    """Two buttons, one per format: a POST, so that the data never travel in answer to
+    a link a scanner may fetch."""
+
+    as_text = SubmitField(_l("Download as text"))
+    as_json = SubmitField(_l("Download as JSON"))
 
 
 # --- The privacy notice -------------------------------------------------------------
@@ -121,20 +143,28 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _link_owner(token: str) -> tuple[Invitation, Trainee]:
+    """The invitation behind a link and its trainee; else ends the request with the page
+    that says why not."""
+    invitation = operations.find_invitation(token)
+    trainee = _trainee_of(invitation) if invitation is not None else None
+    if invitation is None or trainee is None:
+        abort(make_response(render_template("privacy/self_service_unknown.html"), 404))
+    if _has_expired(invitation):
+        abort(make_response(render_template(
+            "privacy/self_service_expired.html",
+            ttl_days=current_app.config["INVITATION_TTL_DAYS"]), 410))
+    return invitation, trainee
+
+
 @bp.route("/unsubscribe/<token>/supprimer", methods=["GET", "POST"])
 @_token_lookup_limit
 def erase(token: str) -> ResponseReturnValue:
     """GET asks for confirmation; POST (our form, with its CSRF token) erases at once."""
-    invitation = operations.find_invitation(token)
-    trainee_id = _trainee_of(invitation) if invitation is not None else None
-    if invitation is None or trainee_id is None:
-        return render_template("privacy/self_service_unknown.html"), 404
-    if _has_expired(invitation):
-        return render_template("privacy/self_service_expired.html",
-                               ttl_days=current_app.config["INVITATION_TTL_DAYS"]), 410
+    invitation, trainee = _link_owner(token)
     form = EraseForm()
     if form.validate_on_submit():
-        erase_trainees([trainee_id], reason="self_service")
+        erase_trainees([trainee.id], reason="self_service")
         db.session.commit()
         # Rendered here, not after a redirect: the token no longer leads anywhere.
         return render_template("privacy/self_service_done.html")
@@ -143,10 +173,35 @@ def erase(token: str) -> ResponseReturnValue:
                            context=operations.link_context(invitation)), status
 
 
-def _trainee_of(invitation: Invitation) -> int | None:
+@bp.route("/unsubscribe/<token>/mes-donnees", methods=["GET", "POST"])
+@_token_lookup_limit
+def access(token: str) -> ResponseReturnValue:
+    """GET says what the export holds; POST (with its CSRF token) answers with it, as
+    a text or as JSON, and journals it like a staff member's export."""
+    invitation, trainee = _link_owner(token)
+    form = ExportForm()
+    if form.validate_on_submit():
+        assert trainee.email is not None  # _trainee_of keeps only trainees with one
+        data = export_email(trainee.email, requested_by="trainee")
+        db.session.commit()
+        if form.as_json.data:
+            body = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+            response = Response(body, mimetype="application/json")
+            filename = "mes-donnees-avis.json"
+        else:
+            response = Response(export_text(data), mimetype="text/plain")
+            filename = "mes-donnees-avis.txt"
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    status = 400 if request.method == "POST" else 200
+    return render_template("privacy/self_access.html", form=form,
+                           context=operations.link_context(invitation)), status
+
+
+def _trainee_of(invitation: Invitation) -> Trainee | None:
     """The trainee behind the invitation, unless their identity is already gone."""
     return db.session.scalar(
-        sa.select(Trainee.id).join(Enrolment, Enrolment.trainee_id == Trainee.id)
+        sa.select(Trainee).join(Enrolment, Enrolment.trainee_id == Trainee.id)
         .where(Enrolment.id == invitation.enrolment_id, Trainee.email.is_not(None)))
 
 

@@ -1,8 +1,11 @@
-"""A former trainee erases their data on a phone, from a demo survey email to the receipt;
+"""A former trainee downloads, then erases their data on a phone, from a demo survey
+email to the receipt;
 and reads the privacy notice from the footer. axe-core, CSP and 375 px on every page."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,6 +65,22 @@ def test_trainee_erases_their_data_from_the_email(new_page, page, live_server: L
     findings.check("the confirmation page")
     # Opening the page erased nothing.
     assert trainee_row(live_server, trainee_id)["email"] == survey_email.recipient
+
+    # First, a copy of what avis holds.
+    page.get_by_role("link", name="Télécharger d’abord mes données").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mes données")
+    findings.check("the access page")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Télécharger en JSON").click()
+    data = json.loads(Path(info.value.path()).read_text())
+    assert (data["email"], data["found"]) == (survey_email.recipient, True)
+    assert data["trainee"]["last_name"] == trainee_row(live_server, trainee_id)["last_name"]
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Télécharger en texte").click()
+    assert f"Données personnelles détenues par avis sur {survey_email.recipient}" in \
+        Path(info.value.path()).read_text()
+    page.go_back()
+    expect(page).to_have_url(erase_url)
 
     page.get_by_role("button", name="Supprimer mes données").click()
 

@@ -60,10 +60,12 @@ def test_get_asks_and_erases_nothing(client, invited: Invited) -> None:
     assert "lea@example.org" not in html
     assert "Aide à domicile" in html
     assert "Vos réponses, si vous en avez donné, restent" in html
-    # The form posts back to the page's own address: the token is not written in it.
+    # The form posts back to the page's own address: the token is written only in the
+    # link to the download of the data.
     assert '<form method="post">' in html
     assert 'value="Supprimer mes données"' in html
-    assert token not in html
+    assert html.count(token) == 1
+    assert f'<a href="/unsubscribe/{token}/mes-donnees">' in html
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
     assert client.head(f"/unsubscribe/{token}/supprimer").status_code == 200

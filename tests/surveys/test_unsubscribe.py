@@ -44,8 +44,9 @@ def test_get_shows_the_course_and_a_button_and_records_nothing(client, invited: 
     assert "Institut de formation de l&#39;Ouest" in html
     assert "l…@example.org" in html
     assert "lea@example.org" not in html
-    # Only in the "Supprimer mes données" link (issue 15).
-    assert html.count(token) == 1
+    # Only in the "Mes données" and "Supprimer mes données" links (issue 15).
+    assert html.count(token) == 2
+    assert f'href="/unsubscribe/{token}/mes-donnees"' in html
     assert f'href="/unsubscribe/{token}/supprimer"' in html
     assert '<form method="post">' in html
     assert response.headers["Referrer-Policy"] == "same-origin"
