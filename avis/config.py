@@ -206,6 +206,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROVIDER_EVENT_RETENTION_DAYS", _strictly_positive_int, 90),
     Setting("OUTBOX_RETENTION_DAYS", _strictly_positive_int, 90),
     Setting("STAFF_INACTIVE_MONTHS", _strictly_positive_int, 12),
+    # The key of the fingerprints of erased addresses (HMAC-SHA256), kept out of the
+    # database so that a copy of it does not let anyone test guessed addresses. Unset:
+    # derived from SECRET_KEY, whose rotation then forgets which addresses were erased.
+    # Set it once in production and keep it.
+    Setting("ERASURE_KEY", _text, None),
     # Who answers for the trainees' data (GDPR art. 13), as the privacy notice names them.
     Setting("PRIVACY_CONTROLLER", _text, "La Région, commanditaire de l’enquête"),
     Setting("PRIVACY_CONTROLLER_ADDRESS", _text, None),

@@ -9,9 +9,10 @@ email keeps the invitation job from queueing another), the receipts of their ans
 about their invitations.
 
 A keyed hash of the address is kept in ``erased_addresses``: an import refuses the
-address and nothing is sent to it, until staff re-admit it. The key is derived from
-``SECRET_KEY`` (so a copy of the database alone does not let anyone test guessed
-addresses against it); changing ``SECRET_KEY`` forgets which addresses were erased.
+address and nothing is sent to it, until staff re-admit it. The key is
+``ERASURE_KEY``, else derived from ``SECRET_KEY``: outside the database, so that a copy
+of it alone does not let anyone test guessed addresses against it. Changing the key
+forgets which addresses were erased (``ERASURE_KEY`` lets ``SECRET_KEY`` rotate).
 
 Every function runs in the caller's transaction and never commits; each writes its audit
 events, which never hold the address.
@@ -57,7 +58,7 @@ def normalise(email: str) -> str:
 
 
 def _key() -> bytes:
-    secret = current_app.config["SECRET_KEY"]
+    secret = current_app.config["ERASURE_KEY"] or current_app.config["SECRET_KEY"]
     if isinstance(secret, str):
         secret = secret.encode()
     return hmac.new(secret, b"avis.privacy.erased_addresses", hashlib.sha256).digest()

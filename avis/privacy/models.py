@@ -30,7 +30,7 @@ class ErasedAddress(Base):
 
     #: surrogate key
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: HMAC-SHA256 of the normalised address, keyed by a secret derived from SECRET_KEY
+    #: HMAC-SHA256 of the normalised address, keyed by ERASURE_KEY (else from SECRET_KEY)
     digest: Mapped[bytes] = mapped_column(sa.LargeBinary(32), unique=True)
     #: why it was erased (the latest erasure's reason)
     reason: Mapped[ErasureReason] = mapped_column(string_enum(ErasureReason, 16))

@@ -4,6 +4,7 @@ address stays out (imports refuse it, nothing is sent to it) until staff re-admi
 from __future__ import annotations
 
 import csv
+import hashlib
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,19 @@ def test_a_message_queued_after_the_erasure_is_never_sent(app: Flask, world: w.W
         assert message.status == MessageStatus.cancelled
         enrolment_ids = sa.select(Enrolment.id).where(Enrolment.trainee_id == world.trainee_id)
         assert count(Invitation, Invitation.enrolment_id.in_(enrolment_ids)) == 1
+
+
+def test_the_erasure_key_outlives_a_new_secret_key(app: Flask, world: w.World) -> None:
+    """With ``ERASURE_KEY`` set, rotating ``SECRET_KEY`` keeps erased addresses out;
+    without it, the fingerprint follows ``SECRET_KEY`` (documented), and never equals a
+    plain hash of the address."""
+    with w.frozen():
+        app.config["ERASURE_KEY"] = "erasure-key-kept-for-ever"
+        erase_email(w.EMAIL, reason="request")
+        db.session.commit()
+        stored = db.session.scalar(sa.select(ErasedAddress.digest))
+        assert stored != hashlib.sha256(w.EMAIL.encode()).digest()
+        app.config["SECRET_KEY"] = "a-rotated-secret-key"
+        assert is_refused(w.EMAIL)
+        app.config["ERASURE_KEY"] = None
+        assert not is_refused(w.EMAIL)
