@@ -84,14 +84,17 @@ class Filters:
 
 
 def _members(scope: Scope, kind: ListKind, filters: Filters, *columns: Any) -> sa.Select:
-    """``SELECT columns`` over the invitations of the list, with their enrolment, session
-    and action joined; within the scope and the filters."""
+    """``SELECT columns`` over the invitations of the list, with their enrolment, trainee,
+    session and action joined; within the scope and the filters. People who erased their
+    data are not in any list: nobody can be reached, nor should be."""
     statement = (sa.select(*columns).select_from(Invitation)
                  .join(Enrolment, Enrolment.id == Invitation.enrolment_id)
+                 .join(Trainee, Trainee.id == Enrolment.trainee_id)
                  .join(Session, Session.id == Enrolment.session_id)
                  .join(Action, Action.id == Session.action_id)
                  .where(Invitation.kind == InvitationKind.end_of_training,
                         Invitation.status.in_(STATUSES[kind]),
+                        Trainee.erased_dt.is_(None),
                         scope.where(Enrolment)))
     if kind == ListKind.non_respondents:
         statement = statement.where(Invitation.first_sent_dt.is_not(None))
@@ -205,7 +208,6 @@ def people(scope: Scope, kind: ListKind, filters: Filters, *, limit: int | None 
                           Trainee.email, Invitation.status, Invitation.first_sent_dt,
                           Enrolment.campaign, TrainingBody.name.label("body_name"),
                           TrainingBody.siret, Session.external_id, Session.end_date)
-                 .join(Trainee, Trainee.id == Enrolment.trainee_id)
                  .join(TrainingBody, TrainingBody.id == Action.training_body_id)
                  .order_by(Enrolment.campaign, TrainingBody.name, Session.external_id,
                            Trainee.last_name, Trainee.first_name, Invitation.id))

@@ -159,11 +159,12 @@ def expected_members(kind: ListKind, *, region: str | None = None,
     connection = db.session.connection()
     frame = pd.read_sql(sa.text(
         "SELECT i.status, i.kind, i.first_sent_dt, e.campaign, e.session_id, "
-        "s.region_code, s.funders, a.training_body_id AS body_id, t.email "
+        "s.region_code, s.funders, a.training_body_id AS body_id, t.email, t.erased_dt "
         "FROM invitations i JOIN enrolments e ON e.id = i.enrolment_id "
         "JOIN sessions s ON s.id = e.session_id JOIN actions a ON a.id = s.action_id "
         "JOIN trainees t ON t.id = e.trainee_id"), connection)
     frame = frame[frame["kind"] == "end_of_training"]
+    frame = frame[frame["erased_dt"].isna()]
     frame = frame[frame["status"].isin([str(status) for status in STATUSES[kind]])]
     if kind == ListKind.non_respondents:
         frame = frame[frame["first_sent_dt"].notna()]

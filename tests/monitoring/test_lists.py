@@ -23,6 +23,7 @@ from avis.db import db
 from avis.monitoring import lists
 from avis.monitoring.lists import Filters, Grouping, ListKind
 from avis.monitoring.lists_views import PAGE_SIZE
+from avis.privacy.erasure import erase_email
 from avis.spreadsheets import XLSX_TYPE
 from tests.accounts.fixtures import Browser
 from tests.admin.fixtures import VISIBLE, ScopedWorld
@@ -125,6 +126,28 @@ def test_counts_by_group_equal_pandas(app: Flask, world: ListsWorld, key: str,
             assert lists.count(scope, kind, filters) == len(subset), filters
             people = lists.people(scope, kind, filters)
             assert sorted(row.email for row in people) == sorted(subset["email"]), filters
+
+
+@pytest.mark.parametrize("kind", list(ListKind))
+def test_people_who_erased_their_data_leave_the_lists(app: Flask, world: ListsWorld,
+                                                      kind: ListKind) -> None:
+    with app.app_context():
+        scope = Scope.of(db.session.get(Account, world.accounts["region_52"][0]))
+        before = lists.people(scope, kind, Filters())
+        erased = [before[0].email, before[-1].email]
+        for email in erased:
+            erase_email(email, reason="request")
+        db.session.commit()
+        frame = expected_members(kind, region="52")
+        people = lists.people(scope, kind, Filters())
+        # Nobody without a name or an address: the erased are gone, from counts too.
+        assert all(row.email and row.last_name for row in people)
+        assert sorted(row.email for row in people) == sorted(
+            row.email for row in before if row.email not in erased)
+        assert sorted(frame["email"]) == sorted(row.email for row in people)
+        assert lists.count(scope, kind, Filters()) == len(before) - 2
+        assert lists.groups(scope, kind, Filters(), Grouping.campaign).total_people == \
+            len(before) - 2
 
 
 def test_the_lists_hold_what_their_definitions_say(app: Flask, world: ListsWorld) -> None:

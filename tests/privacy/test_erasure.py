@@ -146,6 +146,9 @@ def test_a_reimport_refuses_the_erased_address_and_never_emails_it(
             rejected = list(csv.DictReader(handle, delimiter="|"))
         assert [r["motif"] for r in rejected] == [
             "adresse effacée à la demande de la personne"]
+        # The report names the line, never the erased identity again.
+        assert rejected[0]["ligne"].isdigit()
+        assert w.personal_data_in(summary.rejected_path.read_text(encoding="utf-8-sig")) == []
         assert count(Trainee) == trainees
         assert count(Trainee, sa.func.lower(Trainee.email) == w.EMAIL) == 0
         sent_before = mailbox_text(app)

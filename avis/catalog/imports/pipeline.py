@@ -133,7 +133,9 @@ def prepared_chunks(
 def refuse_erased(prepared: Prepared) -> Prepared:
     """Move the rows whose address was erased (and not re-admitted) to the rejected ones:
     an import never brings an erased person back, nor lets them be emailed. One query for
-    the chunk."""
+    the chunk. Their cells are left out of the rejected rows' report (the line number
+    and the reason stay): avis would otherwise write the erased identity into a file of
+    its own again."""
     from avis.privacy.erasure import refusals
 
     rows = prepared.rows
@@ -146,7 +148,8 @@ def refuse_erased(prepared: Prepared) -> Prepared:
     assert prepared.source is not None
     position = {line: i for i, line in enumerate(prepared.source.lines)}
     lines = rows["line"][refused].tolist()
-    cells = prepared.source.cells([position[line] for line in lines])
+    width = len(prepared.source.cells([position[lines[0]]])[0])
+    cells = [[""] * width for _ in lines]
     prepared.rejected = prepared.rejected + list(zip(
         lines, cells, [r for r in reasons if r is not None], strict=True))
     prepared.rows = rows[~refused].reset_index(drop=True)
