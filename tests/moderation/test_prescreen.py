@@ -621,14 +621,3 @@ def test_screening_is_linear_in_the_length_of_the_text() -> None:
         if elapsed > limit:
             slow[name] = round(elapsed, 3)
     assert not slow, (reference, slow)
-
-
-def test_a_queue_page_and_a_batch_screen_fast() -> None:
-    rows = labelled_rows()
-    comments = [(row["text"], row["title"]) for row in rows] * 10
-    start = time.perf_counter()
-    for text, title in comments:
-        screen(text, title)
-    elapsed = time.perf_counter() - start
-    # About 0.1 ms per comment measured; 1 ms is the target, on a loaded machine too.
-    assert elapsed / len(comments) < 0.001, elapsed / len(comments)
