@@ -1,7 +1,8 @@
 """Logging that keeps tokens out of access logs.
 
 The survey, unsubscribe and account links carry a token, a credential: the development
-server (werkzeug) and gunicorn would write it in every access-log line.
+server (werkzeug) and gunicorn would write it in every access-log line, and Flask in the
+"Exception on <path>" line of every error 500.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import re
 _TOKEN_IN_PATH = re.compile(r"(/(?:q|unsubscribe|login/lien)/)[A-Za-z0-9_\-]{16,}")
 #: The loggers that write request lines.
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
+#: Flask's logger for the application (named after its package): it writes the path of
+#: a request that failed.
+APP_LOGGER = "avis"
 
 
 def redact(text: str) -> str:
@@ -32,8 +36,8 @@ class RedactTokens(logging.Filter):
 
 
 def install() -> None:
-    """Attach the filter to the access loggers (once per process)."""
-    for name in ACCESS_LOGGERS:
+    """Attach the filter to the access loggers and the application's (once per process)."""
+    for name in (*ACCESS_LOGGERS, APP_LOGGER):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())

@@ -66,7 +66,8 @@ def test_admin_exports_erases_and_readmits_an_address(new_page, live_server: Liv
         page.get_by_role("button", name="Télécharger en JSON").click()
     data = json.loads(Path(info.value.path()).read_text())
     assert (data["email"], data["found"]) == (email, True)
-    assert data["enrolments"] and data["enrolments"][0]["invitations"]
+    assert data["enrolments"]
+    assert data["enrolments"][0]["invitations"]
 
     page.get_by_role("button", name="Effacer…").click()
     expect(page.get_by_role("heading", name="Effacer l’identité de cette personne ?")) \

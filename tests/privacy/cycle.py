@@ -178,17 +178,12 @@ class Captured:
     text: str
 
 
-@dataclass
 class Recorder(logging.Handler):
     """Keeps every record it is handed, formatted at once (arguments may change later)."""
 
-    records: list[Captured] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        logging.Handler.__init__(self, logging.DEBUG)
-
-    def __hash__(self) -> int:  # logging keeps handlers in sets
-        return id(self)
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[Captured] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.name in OTHER_SIDE:
@@ -218,39 +213,44 @@ class Recorder(logging.Handler):
         return [r.text for r in self.records if r.logger == logger]
 
 
-#: Loggers left as the application sets them, with why.
-#: - python_http_client (the SendGrid client) logs whole request bodies at DEBUG:
-#:   ``avis.mail.backends.sendgrid`` pins it at INFO, even under a DEBUG root.
-#: - sqlalchemy.engine at INFO logs each statement, its parameters hidden (the engine
-#:   is built with ``hide_parameters=True``); at DEBUG it adds every result row, which
-#:   SQLAlchemy never hides: production never turns it on (no ``echo``), and no setting
-#:   of avis does.
-PINNED = {"python_http_client": None, "sqlalchemy.engine": logging.INFO}
+#: Left at the level the application gives it: python_http_client (the SendGrid
+#: client) logs whole request bodies at DEBUG, and ``avis.mail.backends.sendgrid`` pins
+#: it at INFO, even under a DEBUG root.
+LEFT_AS_SET = ("python_http_client",)
+#: At INFO, not DEBUG: sqlalchemy.engine at INFO logs each statement with its parameters
+#: hidden (``create_app`` builds the engine with ``hide_parameters=True``); DEBUG adds
+#: every result row, which SQLAlchemy never hides. Production never turns it on (no
+#: ``echo``, and no setting of avis does).
+AT_INFO = ("sqlalchemy.engine",)
+
+
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
 
 
 @contextlib.contextmanager
 def every_logger_at_debug() -> Iterator[Recorder]:
-    """Every logger, present and future, at DEBUG (but ``PINNED``), into one recorder;
-    levels, handlers and ``disabled`` flags put back afterwards."""
+    """Every logger, present and future, at DEBUG (but ``LEFT_AS_SET`` and ``AT_INFO``),
+    into one recorder; levels, handlers and ``disabled`` flags put back afterwards."""
     recorder = Recorder()
     root = logging.getLogger()
     saved: list[tuple[logging.Logger, int, bool]] = [(root, root.level, root.disabled)]
+    # The root's handlers see what propagates; the others need the recorder themselves.
     own_handlers: list[logging.Logger] = [root]
     previous_disable = logging.root.manager.disable
     logging.disable(logging.NOTSET)
+    for name in AT_INFO:
+        logging.getLogger(name)  # a real logger, so that its future children inherit INFO
     for name, logger in list(logging.Logger.manager.loggerDict.items()):
         if not isinstance(logger, logging.Logger):
             continue  # a placeholder: its future logger inherits the root's level
         saved.append((logger, logger.level, logger.disabled))
         logger.disabled = False
-        pinned = next((level for prefix, level in PINNED.items()
-                       if name == prefix or name.startswith(prefix + ".")), logging.DEBUG)
-        if name in PINNED and PINNED[name] is None:
-            continue
-        if pinned is not None:
-            logger.setLevel(pinned)
         if not logger.propagate:
             own_handlers.append(logger)
+        if _under(name, LEFT_AS_SET):
+            continue
+        logger.setLevel(logging.INFO if _under(name, AT_INFO) else logging.DEBUG)
     root.setLevel(logging.DEBUG)
     for logger in own_handlers:
         logger.addHandler(recorder)

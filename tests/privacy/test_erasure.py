@@ -4,8 +4,8 @@ address stays out (imports refuse it, nothing is sent to it) until staff re-admi
 from __future__ import annotations
 
 import csv
-import hashlib
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Any
 

@@ -73,7 +73,8 @@ def test_the_export_holds_everything_about_the_person(world: w.World) -> None:
         db.session.commit()
         event = db.session.scalar(sa.select(AuditEvent).where(
             AuditEvent.action == "trainee.exported"))
-        assert (event.object_id, event.changes) == (str(world.trainee_id), {"found": True, "requested_by": "staff"})
+        assert (event.object_id, event.changes) == (
+            str(world.trainee_id), {"found": True, "requested_by": "staff"})
         assert w.personal_data_in(str(event.__dict__)) == []
 
 
