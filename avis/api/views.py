@@ -79,6 +79,8 @@ def _headers(response: Response) -> Response:
         response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
         response.add_etag()
         response.make_conditional(request)
+    elif response.status_code == 304:  # answered early by the cache (``cached_api``)
+        response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
     else:
         response.headers["Cache-Control"] = "no-cache"
     return response

@@ -9,6 +9,7 @@ requests (400). Browsers and proxies may keep pages longer (``Cache-Control``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,6 +20,10 @@ from flask_caching import Cache
 F = TypeVar("F", bound=Callable[..., Any])
 
 cache = Cache()
+#: Pages kept at most per worker.
+CACHE_THRESHOLD = 1000
+#: The ETag of a kept API answer is kept under its key with this prefix.
+_ETAG_PREFIX = "etag:"
 
 
 def init_app(app: Flask) -> None:
@@ -28,7 +33,7 @@ def init_app(app: Flask) -> None:
         "CACHE_TYPE": "SimpleCache",
         "CACHE_DEFAULT_TIMEOUT": app.config["PAGE_CACHE_SECONDS"] or 1,
         # About 20 KB a page: at most some 20 MB per worker.
-        "CACHE_THRESHOLD": 1000,
+        "CACHE_THRESHOLD": CACHE_THRESHOLD,
     })
 
 
@@ -60,12 +65,32 @@ def _api_skip() -> bool:
 
 
 def _api_cacheable(result: Any) -> bool:
-    """Only successful answers; errors are raised, never returned."""
-    return getattr(result, "status_code", None) == 200
+    """Only successful answers; errors are raised, never returned. The ETag of a kept
+    answer is kept beside it, set just before it (so it never outlives the answer, and a
+    cleared cache forgets both), for ``cached_api``'s early 304."""
+    if getattr(result, "status_code", None) != 200:
+        return False
+    result.add_etag()
+    cache.set(_ETAG_PREFIX + _api_key(), result.get_etag()[0])
+    return True
 
 
 def cached_api(view: F) -> F:
     """An API answer kept ``PAGE_CACHE_SECONDS`` per URL and media type: the same for
-    every client (rate limits are counted before, ETags computed after)."""
-    return cache.cached(make_cache_key=_api_key, unless=_api_skip,
+    every client (rate limits are counted before). A conditional GET whose ETag is the
+    kept answer's gets its 304 before anything else is done: no view, no copy of the
+    answer out of the cache, no hash of it."""
+    kept = cache.cached(make_cache_key=_api_key, unless=_api_skip,
                         response_filter=_api_cacheable)(view)
+
+    @functools.wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        if request.if_none_match and not _api_skip():
+            etag = cache.get(_ETAG_PREFIX + _api_key())
+            if etag is not None and request.if_none_match.contains_weak(etag):
+                response = current_app.response_class(status=304)
+                response.set_etag(etag)
+                return response
+        return kept(*args, **kwargs)
+
+    return answer  # type: ignore[return-value]

@@ -206,3 +206,61 @@ def test_answers_are_kept_a_while_per_url_and_media_type(
     assert client.get(url).get_json()["meta"]["pagination"]["total_items"] == 4
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_conditional_get_of_a_kept_answer_does_no_work(
+        database_url: str, tmp_path, three: dict) -> None:
+    """With the page cache on, a 304 for the kept answer's ETag is given before the view
+    runs: not one SQL statement. Another ETag, or a cleared cache, gets the full answer."""
+    import sqlalchemy as sa
+
+    from avis import create_app
+    from avis.db import db
+    from avis.public.caching import cache
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x",
+                      "PAGE_CACHE_SECONDS": 60}, instance_path=tmp_path)
+    client = app.test_client()
+    url = f"/api/v1/avis?organisme_formateur={three['body'].siret}"
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    statements: list[str] = []
+
+    def note(_connection: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        early = client.get(url, headers={"If-None-Match": etag})
+        assert early.status_code == 304
+        assert early.data == b""
+        assert early.headers["ETag"] == etag
+        assert early.headers["Cache-Control"] == "public, max-age=300"
+        assert early.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Accept" in early.headers["Vary"]
+        # Weak comparison, and a list of tags, as HTTP says for If-None-Match.
+        listed = client.get(url, headers={"If-None-Match": f'"other", W/{etag}'})
+        assert listed.status_code == 304
+        # Proof that the view did not run, nor was its answer needed: without the kept
+        # answer (its note of the ETag stays), the 304 still costs no statement.
+        with app.app_context():
+            [page_key] = [k for k in cache.cache._cache if k.startswith("api:")]
+            cache.delete(page_key)
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+        assert statements == []
+        assert statements == []
+        other = client.get(url, headers={"If-None-Match": '"not-this-one"'})
+        assert (other.status_code, other.headers["ETag"]) == (200, etag)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    add_answer(three["offer"], (4, 4, 4, 4, 4))
+    publish()
+    with app.app_context():
+        cache.clear()
+    fresh = client.get(url, headers={"If-None-Match": etag})
+    assert fresh.status_code == 200
+    assert fresh.get_json()["meta"]["pagination"]["total_items"] == 4
+    with app.app_context():
+        db.engine.dispose()
