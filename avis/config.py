@@ -206,6 +206,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROVIDER_EVENT_RETENTION_DAYS", _strictly_positive_int, 90),
     Setting("OUTBOX_RETENTION_DAYS", _strictly_positive_int, 90),
     Setting("STAFF_INACTIVE_MONTHS", _strictly_positive_int, 12),
+    # Job runs (no personal data; the dispatch alone records 1,440 a day) are forgotten
+    # by the daily ``prune_job_runs`` after this many days.
+    Setting("JOB_RUN_RETENTION_DAYS", _strictly_positive_int, 30),
     # The key of the fingerprints of erased addresses (HMAC-SHA256), kept out of the
     # database so that a copy of it does not let anyone test guessed addresses. Unset:
     # derived from SECRET_KEY, whose rotation then forgets which addresses were erased.

@@ -88,15 +88,18 @@ def apply_retention() -> dict[str, int]:
 
 
 def prune_job_runs() -> dict[str, int]:
-    """Forget job runs older than 30 days: the dispatch alone records 1,440 a day."""
+    """Forget job runs older than ``JOB_RUN_RETENTION_DAYS`` (30): the dispatch alone
+    records 1,440 a day."""
     import sqlalchemy as sa
+    from flask import current_app
 
     from avis import clock
     from avis.db import db
     from avis.scheduler.models import JobRun
 
     removed = db.session.execute(
-        sa.delete(JobRun).where(JobRun.started_dt < clock.now() - dt.timedelta(days=30))
+        sa.delete(JobRun).where(JobRun.started_dt < clock.now() - dt.timedelta(
+            days=current_app.config["JOB_RUN_RETENTION_DAYS"]))
     ).rowcount
     db.session.commit()
     return {"removed": removed}

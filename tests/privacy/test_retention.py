@@ -18,7 +18,7 @@ from avis.catalog.imports.models import ImportRun, ImportStatus
 from avis.db import db
 from avis.mail.models import MessageStatus, OutboxMessage, ProviderEvent
 from avis.privacy.retention import apply_retention
-from avis.scheduler.jobs import BY_ID, JOBS
+from avis.scheduler.jobs import BY_ID, JOBS, prune_job_runs
 from avis.scheduler.models import JobRun
 from avis.scheduler.runner import run_job
 from avis.scores.aggregate import recompute_all, refresh
@@ -68,6 +68,23 @@ def test_provider_events_go_after_their_days(app: Flask, app_context: None) -> N
     assert events[1]["provider_events"] == 1
     assert set(events[1]) == {"upload_folders", "trainees_erased", "provider_events",
                               "outbox_messages", "staff_disabled", "audit_events"}
+
+
+def test_job_runs_go_after_their_days(app: Flask, app_context: None) -> None:
+    days = app.config["JOB_RUN_RETENTION_DAYS"]
+    for n, started in enumerate((T0, T0 + 10 * DAY)):
+        db.session.add(JobRun(job=f"job-{n}", tick_dt=started, started_dt=started,
+                              runner="test"))
+    db.session.commit()
+    with clock.frozen_at(T0 + days * DAY - dt.timedelta(seconds=1)):
+        assert prune_job_runs() == {"removed": 0}
+    with clock.frozen_at(T0 + days * DAY + dt.timedelta(seconds=1)):
+        assert prune_job_runs() == {"removed": 1}
+        assert prune_job_runs() == {"removed": 0}
+    assert db.session.scalars(sa.select(JobRun.job)).all() == ["job-1"]
+    app.config["JOB_RUN_RETENTION_DAYS"] = 5
+    with clock.frozen_at(T0 + 16 * DAY):
+        assert prune_job_runs() == {"removed": 1}
 
 
 def _invitation_with_message(status: InvitationStatus, message: MessageStatus) -> int:
