@@ -109,6 +109,10 @@ def create_app(
 
     api_auth.init_app(app)
     errors.init_app(app)
+    from avis.api import revalidation
+    from avis.api.views import MAX_AGE
+
+    revalidation.install(app, max_age=MAX_AGE)
 
     from avis.cli import register_commands
 

@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from flask_babel import get_locale
 from flask_caching import Cache
 
@@ -54,10 +54,22 @@ def cached_page(view: F) -> F:
     return cache.cached(make_cache_key=_key, unless=_skip, response_filter=_cacheable)(view)
 
 
+def api_key_of(asked: Request) -> str:
+    """The key of an API answer: JSON or JSON-LD (the same URL answers both), and the
+    URL. Also read by ``avis.api.revalidation`` outside Flask, from its own request."""
+    wanted = asked.accept_mimetypes.best_match(["application/json", "application/ld+json"])
+    return f"api:{wanted}:{asked.full_path}"
+
+
 def _api_key(*_args: Any, **_view_args: Any) -> str:
-    # JSON or JSON-LD: the same URL answers both.
-    wanted = request.accept_mimetypes.best_match(["application/json", "application/ld+json"])
-    return f"api:{wanted}:{request.full_path}"
+    return api_key_of(request)
+
+
+def noted_etag(key: str, store: Any = None) -> str | None:
+    """The ETag of the API answer kept under ``key``, if it is still kept. ``store``:
+    the cache's storage, for callers outside an application context."""
+    etag = (store if store is not None else cache).get(_ETAG_PREFIX + key)
+    return etag if isinstance(etag, str) else None
 
 
 def _api_skip() -> bool:
@@ -86,7 +98,7 @@ def cached_api(view: F) -> F:
     @functools.wraps(view)
     def answer(*args: Any, **kwargs: Any) -> Any:
         if request.if_none_match and not _api_skip():
-            etag = cache.get(_ETAG_PREFIX + _api_key())
+            etag = noted_etag(_api_key())
             if etag is not None and request.if_none_match.contains_weak(etag):
                 response = current_app.response_class(status=304)
                 response.set_etag(etag)

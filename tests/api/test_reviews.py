@@ -264,3 +264,32 @@ def test_a_conditional_get_of_a_kept_answer_does_no_work(
     assert fresh.get_json()["meta"]["pagination"]["total_items"] == 4
     with app.app_context():
         db.engine.dispose()
+
+
+def test_revalidations_are_answered_before_the_rate_limit_but_not_signed_calls(
+        database_url: str, tmp_path, three: dict) -> None:
+    """A 304 from the page cache costs less than counting it: it is not counted. A
+    signed call goes through the application, so a bad signature is refused even with
+    the right ETag."""
+    from avis import create_app
+    from avis.api.auth import SCHEME
+    from avis.db import db
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x",
+                      "PAGE_CACHE_SECONDS": 60, "API_RATE_LIMIT": "2 per minute"},
+                     instance_path=tmp_path)
+    client = app.test_client()
+    url = f"/api/v1/avis/{three['low'].id}"
+    etag = client.get(url).headers["ETag"]
+    for _ in range(5):
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.head(url, headers={"If-None-Match": etag}).status_code == 304
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 429
+    # A tag that is not the kept answer's is an ordinary request: counted, refused.
+    assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 429
+    signed = client.get(url, headers={"If-None-Match": etag,
+                                      "Authorization": f"{SCHEME}unknown:1:00"})
+    assert signed.status_code == 401
+    with app.app_context():
+        db.engine.dispose()
