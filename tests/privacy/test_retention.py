@@ -26,6 +26,7 @@ from avis.scores.models import Score, ScoreScope
 from avis.surveys.models.invitations import InvitationStatus
 from tests.accounts.fixtures import create_account
 from tests.catalog.fixtures import make_siret
+from tests.privacy.erasure_world import dump
 from tests.public.fixtures import NANTES, add_answer, add_body, add_offer, publish
 from tests.surveys.fixtures import create_invitation, create_session, enrol
 
@@ -199,7 +200,8 @@ def test_trainees_are_erased_months_after_their_last_session(app: Flask,
 
     assert app.config["RETENTION_MONTHS"] == 24
     with clock.frozen_at(T0):
-        old = enrol(create_session(dt.date(2026, 1, 10)), "ancien@example.org")
+        old = enrol(create_session(dt.date(2026, 1, 10)), "ancien@example.org",
+                    first_name="Aurélien", last_name="Vieuxtemps")
         # Enrolled twice: the later session counts.
         twice = enrol(create_session(dt.date(2026, 1, 10)), "deux@example.org")
         enrol(create_session(dt.date(2026, 3, 10)), "deux@example.org")
@@ -212,6 +214,11 @@ def test_trainees_are_erased_months_after_their_last_session(app: Flask,
     assert erased.erased_dt is not None
     assert erased.email is None
     assert db.session.get(Trainee, twice.trainee_id).email == "deux@example.org"
+    # Nowhere in the database any more (the journal and the fingerprint hold neither).
+    everything = dump()
+    assert "deux@example.org" in everything
+    for value in ("ancien@example.org", "aurélien", "vieuxtemps"):
+        assert value not in everything, value
     nothing_but(run(two_years_on + 2 * DAY))
     nothing_but(run(dt.datetime(2028, 3, 11, 12, 0, tzinfo=dt.UTC)), trainees_erased=1)
 
