@@ -16,9 +16,10 @@ catalogue (bodies, courses, actions, sessions) is read once; the answers are str
 day by day in chunks (a server-side cursor); a month's answers are gathered, put in
 order and joined to the catalogue in Arrow (one month in memory at a time), then each
 chunk goes to every file being written: a Parquet row group, CSV lines appended, XLSX
-rows in openpyxl's write-only mode. Each file is written under a temporary name in its
-folder and renamed only when every file is complete: a reader never sees a partial
-file, and a failed export leaves the previous files in place.
+rows turned into their sheet's XML in Arrow (``avis.opendata.xlsx``). Each file is
+written under a temporary name in its folder and renamed only when every file is
+complete: a reader never sees a partial file, and a failed export leaves the previous
+files in place.
 
 XLSX sheets hold 1,048,576 rows: beyond 1,048,575 reviews (one row is the header), the
 rest continues in a sheet "avis 2", and so on.
@@ -33,6 +34,7 @@ import errno
 import functools
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -69,8 +71,9 @@ from avis.opendata.files import (
     open_data_folder,
     record_in_manifest,
 )
+from avis.opendata.xlsx import StreamingWorkbook, holds_any, text_table
 from avis.public.reviews import is_shown, shown_statuses
-from avis.spreadsheets import FORMULA_START_PATTERN, XML_ILLEGAL_PATTERN
+from avis.spreadsheets import FORMULA_STARTS, XML_ILLEGAL_PATTERN
 from avis.surveys.models.answers import DIMENSIONS, Answer, Reply
 
 #: Answers read, joined and written at a time: a few tens of megabytes in memory.
@@ -421,10 +424,21 @@ def _sorted_month(parts: list[pa.Table], catalogue: _Catalogue,
 
 # Writing ------------------------------------------------------------------------------
 
+#: What a spreadsheet runs as a formula when a text starts with it.
+_FORMULA_STARTS = pa.array(FORMULA_STARTS)
+#: The characters of ``XML_ILLEGAL_PATTERN``, looked for before anything is replaced.
+_XML_ILLEGAL = [chr(code) for code in range(0x20)
+                if re.fullmatch(XML_ILLEGAL_PATTERN, chr(code))]
+
+
 def _neutralised(column: pa.ChunkedArray | pa.Array) -> Any:
-    """Text cells a spreadsheet would run as formulas, prefixed with ``'``."""
-    return pc.replace_substring_regex(column, pattern=FORMULA_START_PATTERN,
-                                      replacement=r"'\1")
+    """Text cells a spreadsheet would run as formulas, prefixed with ``'`` (their first
+    characters compared: three times faster than a regular expression over each text,
+    and nothing copied when no text needs it)."""
+    runs = pc.is_in(pc.utf8_slice_codeunits(column, 0, 1), value_set=_FORMULA_STARTS)
+    if not pc.any(runs).as_py():
+        return column
+    return pc.if_else(runs, pc.binary_join_element_wise("'", column, ""), column)
 
 
 def _for_csv(table: pa.Table) -> pa.Table:
@@ -442,10 +456,14 @@ def _for_csv(table: pa.Table) -> pa.Table:
 
 
 def _for_xlsx(table: pa.Table) -> pa.Table:
+    """Text without the characters XML cannot hold (rare: looked for first), then
+    neutralised."""
     columns = []
     for column in table.columns:
         if pa.types.is_string(column.type):
-            column = _neutralised(pc.replace_substring_regex(column, XML_ILLEGAL_PATTERN, ""))
+            if holds_any(column, _XML_ILLEGAL):
+                column = pc.replace_substring_regex(column, XML_ILLEGAL_PATTERN, "")
+            column = _neutralised(column)
         columns.append(column)
     return pa.table(columns, names=table.column_names)
 
@@ -540,7 +558,10 @@ class _CsvOutput(_Output):
 
 
 class _XlsxOutput(_Output):
-    """openpyxl's write-only mode: rows go to disk as they come, not into memory."""
+    """Rows streamed into the sheets' XML (``avis.opendata.xlsx``: whole columns at a time
+    in Arrow; 1.5 to 1.8 times the CSV's time, where openpyxl took 12 to 15), to disk as
+    they come; a sheet "avis N" more each ``max_rows`` rows, each with its header frozen;
+    the dictionary in a last sheet."""
 
     format = "xlsx"
 
@@ -549,36 +570,36 @@ class _XlsxOutput(_Output):
         super().__init__(path, summary)
 
     def open(self) -> None:
-        from openpyxl import Workbook
-
-        self.book = Workbook(write_only=True)
-        self.sheets = 0
-        self.sheet: Any = None
-        self.in_sheet = 0
+        self.book = StreamingWorkbook(self.temporary, created_dt=self.summary.generated_dt)
+        self.in_sheet = self.max_rows  # the first rows start a sheet
 
     def _next_sheet(self) -> None:
-        self.sheets += 1
-        self.sheet = self.book.create_sheet("avis" if self.sheets == 1 else f"avis {self.sheets}")
-        self.sheet.freeze_panes = "A2"
-        self.sheet.append(SCHEMA.names)
+        number = len(self.book.sheets) + 1
+        self.book.start_sheet("avis" if number == 1 else f"avis {number}",
+                              freeze_header=True)
+        self.book.append(_for_xlsx(text_table([SCHEMA.names])))
         self.in_sheet = 0
 
     def write(self, table: pa.Table) -> None:
         table = _for_xlsx(table)
-        values = [column.to_pylist() for column in table.columns]
-        for row in zip(*values, strict=True):
-            if self.sheet is None or self.in_sheet >= self.max_rows:
+        while table.num_rows:
+            if self.in_sheet >= self.max_rows:
                 self._next_sheet()
-            self.sheet.append(row)
-            self.in_sheet += 1
+            part = table.slice(0, self.max_rows - self.in_sheet)
+            self.book.append(part)
+            self.in_sheet += part.num_rows
+            table = table.slice(part.num_rows)
 
     def close(self) -> None:
-        if self.sheet is None:
+        if not self.book.sheets:
             self._next_sheet()
-        dictionary = self.book.create_sheet("dictionnaire")
-        for row in dictionary_rows(current_app.config["MIN_SESSION_SIZE"]):
-            dictionary.append(row)
-        self.book.save(self.temporary)
+        self.book.start_sheet("dictionnaire")
+        self.book.append(_for_xlsx(text_table(
+            dictionary_rows(current_app.config["MIN_SESSION_SIZE"]))))
+        self.book.close()
+
+    def abandon(self) -> None:
+        self.book.abandon()
 
 
 class _DictionaryOutput(_Output):
