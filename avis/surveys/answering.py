@@ -9,6 +9,7 @@ page. The answer itself carries the session, never the trainee.
 from __future__ import annotations
 
 import decimal
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -106,19 +107,26 @@ def _insert_about(invitation: Invitation, model: type[Answer] | type[FollowUpAns
                   values: dict[str, Any]) -> None:
     """Insert the answer with the session, action, course and body of the invitation's
     enrolment, in one INSERT … SELECT (no round trip to look them up first)."""
+    db.session.execute(_insert_about_statement(model, tuple(values)), {
+        "enrolment_id": invitation.enrolment_id,
+        **{f"v_{name}": value for name, value in values.items()}})
+
+
+@functools.cache
+def _insert_about_statement(model: type[Answer] | type[FollowUpAnswer],
+                            names: tuple[str, ...]) -> sa.Insert:
+    # Built once per model: building it is a good part of its cost in Python.
     table = model.__table__
-    names = list(values)
     place = (
         sa.select(Session.id, Action.id, Action.course_id, Action.training_body_id,
-                  *(sa.bindparam(f"v_{name}", value, type_=table.c[name].type)
-                    for name, value in values.items()))
+                  *(sa.bindparam(f"v_{name}", type_=table.c[name].type) for name in names))
         .select_from(Enrolment)
         .join(Session, Session.id == Enrolment.session_id)
         .join(Action, Action.id == Session.action_id)
-        .where(Enrolment.id == invitation.enrolment_id)
+        .where(Enrolment.id == sa.bindparam("enrolment_id"))
     )
-    db.session.execute(table.insert().from_select(
-        ["session_id", "action_id", "course_id", "training_body_id", *names], place))
+    return table.insert().from_select(
+        ["session_id", "action_id", "course_id", "training_body_id", *names], place)
 
 
 def _close(invitation: Invitation) -> None:
@@ -126,10 +134,16 @@ def _close(invitation: Invitation) -> None:
     now = clock.now()
     invitation.move_to(InvitationStatus.answered, now)
     invitation.answered_dt = now
-    db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.invitation_id == invitation.id,
-               OutboxMessage.status.in_([MessageStatus.queued, MessageStatus.unknown]))
-        .values(status=MessageStatus.cancelled, last_error="answered")
-        .execution_options(synchronize_session=False))
+    db.session.execute(_CANCEL_REMINDERS, {"of_invitation": invitation.id})
     db.session.flush()
+
+
+_outbox = OutboxMessage.__table__
+#: Built once, like ``_insert_about_statement``; on the table rather than the model: the
+#: ORM's bulk UPDATE machinery costs more than the statement, and no message is loaded.
+_CANCEL_REMINDERS = (
+    _outbox.update()
+    .where(_outbox.c.invitation_id == sa.bindparam("of_invitation"),
+           _outbox.c.status.in_([MessageStatus.queued, MessageStatus.unknown]))
+    .values(status=MessageStatus.cancelled, last_error="answered")
+)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 
 from avis import clock
 from avis.catalog.models.courses import Action, Course
@@ -22,6 +22,7 @@ from avis.mail.models import SuppressionReason
 from avis.mail.suppressions import is_suppressed, suppress
 from avis.surveys import tokens
 from avis.surveys.models.invitations import (
+    TRANSITIONS,
     Invitation,
     InvitationKind,
     InvitationStatus,
@@ -30,6 +31,11 @@ from avis.surveys.models.invitations import (
 
 #: Longer than any token we mint (43 characters); anything longer is not worth hashing.
 MAX_TOKEN_LENGTH = 128
+#: The statuses of an invitation that may still take an answer (``link_state`` says
+#: "open" for them, unless the link's lifetime is over or an answer was recorded).
+ANSWERABLE_STATUSES = frozenset(
+    status for status, following in TRANSITIONS.items()
+    if InvitationStatus.answered in following and status != InvitationStatus.expired)
 
 
 class LinkState(enum.StrEnum):
@@ -74,9 +80,29 @@ def find_invitation(token: str) -> Invitation | None:
     return db.session.scalar(query)
 
 
-def get_invitation(invitation_id: int) -> Invitation | None:
-    """The invitation whose id the browser session holds, read afresh."""
-    return db.session.get(Invitation, invitation_id, populate_existing=True)
+def open_survey_link(token: str) -> int | None:
+    """The id of the invitation of a survey link that still opens the questionnaire, with
+    its first visit recorded (``clicked_dt``); None when the link is unknown or no longer
+    opens it (``find_invitation`` and ``link_state`` then tell which page to show).
+
+    One UPDATE … RETURNING instead of a read and a write: the conditions are those of
+    ``link_state``'s "open", and ``coalesce`` keeps the first visit's time when two
+    visits race. The caller commits.
+    """
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(
+        _OPEN_SURVEY_LINK, {"digest": tokens.digest(token), "now": clock.now()})
+
+
+def get_invitation_with_context(invitation_id: int) -> tuple[Invitation, LinkContext] | None:
+    """The invitation whose id the browser session holds, read afresh, with what the
+    questionnaire shows about it (no suppression check): one statement."""
+    row = db.session.execute(_INVITATION_WITH_CONTEXT, {"invitation_id": invitation_id}).first()
+    if row is None:
+        return None
+    invitation, *columns = row
+    return invitation, _context(invitation, *columns, with_suppression=False)
 
 
 def link_state(invitation: Invitation) -> LinkState:
@@ -93,25 +119,6 @@ def link_state(invitation: Invitation) -> LinkState:
     if not invitation.can_move_to(InvitationStatus.answered):
         return LinkState.closed
     return LinkState.open
-
-
-def open_link(invitation: Invitation) -> bool:
-    """Record the trainee's first visit of the survey link (``clicked_dt``).
-
-    One conditional UPDATE, so that two visits at once keep a single, first time.
-    Returns True when this visit was the first. The caller commits.
-    """
-    now = clock.now()
-    result = db.session.execute(
-        sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.clicked_dt.is_(None))
-        .values(clicked_dt=now)
-        .execution_options(synchronize_session=False))
-    first = bool(result.rowcount)
-    if first:
-        # Keep the loaded object truthful for the rest of the request, without a second write.
-        set_committed_value(invitation, "clicked_dt", now)
-    return first
 
 
 def unsubscribe(invitation: Invitation) -> bool:
@@ -136,7 +143,14 @@ def link_context(invitation: Invitation, *, with_suppression: bool = True) -> Li
     """The course, body, dates and place the invitation is about (and, unless told
     otherwise, whether the address is suppressed: only the unsubscribe page asks)."""
     row = db.session.execute(
-        sa.select(Trainee.first_name, Trainee.email, Course.title, TrainingBody.name,
+        _context_query().where(Enrolment.id == invitation.enrolment_id)).one()
+    return _context(invitation, *row, with_suppression=with_suppression)
+
+
+def _context_query(*first: type[Invitation]) -> sa.Select[Any]:
+    """The columns of a ``LinkContext``, after ``first``, from an enrolment."""
+    return (
+        sa.select(*first, Trainee.first_name, Trainee.email, Course.title, TrainingBody.name,
                   Session.start_date, Session.end_date, Session.city)
         .select_from(Enrolment)
         .join(Trainee, Trainee.id == Enrolment.trainee_id)
@@ -144,9 +158,37 @@ def link_context(invitation: Invitation, *, with_suppression: bool = True) -> Li
         .join(Action, Action.id == Session.action_id)
         .join(Course, Course.id == Action.course_id)
         .join(TrainingBody, TrainingBody.id == Action.training_body_id)
-        .where(Enrolment.id == invitation.enrolment_id)
-    ).one()
-    first_name, email, title, body_name, start_date, end_date, city = row
+    )
+
+
+# The statements of every questionnaire request, built once: building them anew is a
+# good part of their cost in Python (their compiled SQL is cached either way).
+_now = sa.bindparam("now", type_=Invitation.expires_dt.type)
+_invitations = Invitation.__table__
+# On the table rather than the model: only the id is needed, and the ORM's bulk UPDATE
+# machinery costs more than the statement. Identity-map objects are not refreshed: the
+# request holds none yet.
+_OPEN_SURVEY_LINK = (
+    _invitations.update()
+    .where(_invitations.c.id == sa.select(InvitationToken.invitation_id)
+           .where(InvitationToken.digest == sa.bindparam("digest")).scalar_subquery(),
+           _invitations.c.status.in_(sorted(ANSWERABLE_STATUSES)),
+           _invitations.c.answered_dt.is_(None),
+           _invitations.c.expires_dt > _now)
+    .values(clicked_dt=sa.func.coalesce(_invitations.c.clicked_dt, _now))
+    .returning(_invitations.c.id)
+)
+_INVITATION_WITH_CONTEXT = (
+    _context_query(Invitation)
+    .join(Invitation, Invitation.enrolment_id == Enrolment.id)
+    .where(Invitation.id == sa.bindparam("invitation_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+def _context(invitation: Invitation, first_name: str | None, email: str, title: str,
+             body_name: str, start_date: dt.date, end_date: dt.date, city: str, *,
+             with_suppression: bool) -> LinkContext:
     return LinkContext(
         kind=invitation.kind, first_name=first_name, masked_email=mask_email(email),
         is_suppressed=with_suppression and is_suppressed(email), course_title=title,

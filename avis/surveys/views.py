@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    current_app,
     redirect,
     render_template,
     request,
@@ -21,6 +22,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from avis.db import db
 from avis.security import csrf
@@ -50,17 +52,20 @@ def _keep_tokens_private(response: Response) -> Response:
 @bp.get("/q/<token>")
 def survey_link(token: str) -> ResponseReturnValue:
     """The link in the email: exchange the token for the session, then drop it from the URL."""
-    invitation = operations.find_invitation(token)
-    if invitation is None:
-        return render_template("surveys/link_unknown.html"), 404
-    closed = _closed_page(invitation)
-    if closed is not None:
-        return closed
     # HEAD is what link checkers send: it is not the trainee opening the questionnaire.
-    if request.method == "GET":
-        operations.open_link(invitation)
+    invitation_id = operations.open_survey_link(token) if request.method == "GET" else None
+    if invitation_id is not None:
         db.session.commit()
-    session[SESSION_KEY] = invitation.id
+    else:
+        # Unknown, closed, or a HEAD: read the invitation to tell which.
+        invitation = operations.find_invitation(token)
+        if invitation is None:
+            return render_template("surveys/link_unknown.html"), 404
+        closed = _closed_page(invitation)
+        if closed is not None:
+            return closed
+        invitation_id = invitation.id
+    session[SESSION_KEY] = invitation_id
     # A ?lang= on the link chooses the language now: the redirect renders nothing, so
     # Flask-Babel would not otherwise get to remember it.
     get_locale()
@@ -71,10 +76,11 @@ def survey_link(token: str) -> ResponseReturnValue:
 def questionnaire() -> ResponseReturnValue:
     """The questionnaire of the invitation held by the session: show it, take the answer."""
     invitation_id = session.get(SESSION_KEY)
-    invitation = (operations.get_invitation(invitation_id)
-                  if isinstance(invitation_id, int) else None)
-    if invitation is None:
+    found = (operations.get_invitation_with_context(invitation_id)
+             if isinstance(invitation_id, int) else None)
+    if found is None:
         return render_template("surveys/no_session.html"), 404
+    invitation, context = found
     closed = _closed_page(invitation)
     if closed is not None:
         return closed
@@ -93,11 +99,15 @@ def questionnaire() -> ResponseReturnValue:
         if not recorded:
             return redirect(url_for(".survey_done"), code=303)
         return redirect(url_for(".thanks"), code=303)
-    status = 422 if request.method == "POST" else 200
+    if request.method == "POST":
+        status = 422
+    else:
+        status = 200
+        if not follow_up:
+            return render_template("surveys/questionnaire.html", form=form, note=note,
+                                   context=context, fields=_blank_fields(note)), status
     template = "surveys/follow_up.html" if follow_up else "surveys/questionnaire.html"
-    return render_template(template, form=form, note=note,
-                           context=operations.link_context(invitation, with_suppression=False)
-                           ), status
+    return render_template(template, form=form, note=note, context=context), status
 
 
 @bp.get("/q/merci")
@@ -150,6 +160,29 @@ def _closed_page(invitation: Invitation) -> ResponseReturnValue | None:
     if state in (LinkState.expired, LinkState.closed):
         return render_template("surveys/link_closed.html", state=state), 410
     return None
+
+
+def _blank_fields(note: int | None) -> Markup:
+    """The questionnaire's fields as first shown (no answer, no error; every mark set to
+    ``note`` when the trainee clicked a star), rendered once per language and note.
+
+    They are most of the page's rendering: thirty radios and their translated labels. The
+    CSRF token, which changes, stays out of them.
+    """
+    key = (str(get_locale()), note)
+    cache: dict[tuple[str, int | None], Markup] = current_app.extensions.setdefault(
+        "avis.surveys.blank_fields", {})
+    fields = cache.get(key)
+    if fields is None:
+        form = AnswerForm(formdata=None, meta={"csrf": False})
+        if note is not None:
+            for name in DIMENSIONS:
+                getattr(form, name).data = note
+        fields = Markup(render_template("surveys/_answer_fields.html", form=form))
+        # A template edited while the development server runs must show at once.
+        if not current_app.jinja_env.auto_reload:
+            cache[key] = fields
+    return fields
 
 
 def _note(raw: str | None) -> int | None:
