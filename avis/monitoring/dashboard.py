@@ -353,8 +353,8 @@ def _sorted(lines: list[BreakdownRow], sort: str) -> list[BreakdownRow]:
 
 
 def _label(by: str, lines: list[BreakdownRow]) -> None:
+    from avis.catalog.funders import FUNDER_LABELS
     from avis.catalog.geo import DEPARTEMENT_NAMES
-    from avis.catalog.imports.rules import FUNDER_LABELS
 
     for line in lines:
         key = line.key

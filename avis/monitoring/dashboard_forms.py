@@ -13,8 +13,8 @@ from wtforms import MonthField, SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, Regexp, ValidationError
 
+from avis.catalog.funders import FUNDER_LABELS
 from avis.catalog.geo import DEPARTEMENT_NAMES, REGION_NAMES
-from avis.catalog.imports.rules import FUNDER_LABELS
 
 BREAKDOWN_NAMES: dict[str, LazyString] = {
     "mois": _l("Month of session end"),

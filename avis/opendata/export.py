@@ -50,8 +50,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from avis import clock
+from avis.catalog.funders import FUNDER_LABELS
 from avis.catalog.geo import DEPARTEMENT_NAMES, REGION_NAMES
-from avis.catalog.imports.rules import FUNDER_LABELS
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment

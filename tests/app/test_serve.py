@@ -54,3 +54,16 @@ def test_migrate_load_demo_and_serve(tmp_path):
     assert '<html lang="fr">' in html
     assert "Loire-Atlantique (44)" in html
     assert "Mayenne (53)" in html
+
+
+def test_web_workers_do_not_load_the_import_pipelines_libraries(tmp_path):
+    """pandas, numpy and pyarrow cost each gunicorn worker ~100 MB and a slower start:
+    only commands (imports, exports, jobs) load them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AVIS_")}
+    env["AVIS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'avis.db'}"
+    env["AVIS_SECRET_KEY"] = "test"
+    code = ("import sys, avis.wsgi; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'pyarrow') if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, timeout=120, check=True, cwd=tmp_path)
+    assert found.stdout.strip() == "[]", found.stdout + found.stderr

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from stdnum.fr import siret as stdnum_siret
 
+from avis.catalog.funders import FUNDER_LABELS
 from avis.catalog.geo import REGION_OF_DEPARTEMENT
 
 __all__ = [
@@ -59,24 +60,6 @@ __all__ = [
     "region_of",
 ]
 
-#: Funder codes of the France Travail export (``liste_financeur``) and their labels.
-FUNDER_LABELS: dict[int, str] = {
-    0: "autre",
-    2: "Conseil régional",
-    3: "Fonds social européen",
-    4: "France Travail",
-    5: "entreprise",
-    7: "AGEFIPH",
-    9: "commune",
-    10: "bénéficiaire",
-    11: "État – ministère chargé de l'emploi",
-    12: "État – ministère de l'éducation nationale",
-    13: "État – autre",
-    14: "autres fonds européens",
-    15: "autre collectivité territoriale",
-    16: "OPCA/OPCO",
-    17: "OPACIF",
-}
 FUNDER_CODES: frozenset[int] = frozenset(FUNDER_LABELS)
 
 #: Patterns for :func:`check_code_list` (matched in full, ASCII digits only).

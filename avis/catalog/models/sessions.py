@@ -45,7 +45,7 @@ class Session(Base):
     departement: Mapped[str] = mapped_column(sa.String(3), index=True)
     #: INSEE region code of the place ("52" Pays de la Loire), derived from the département
     region_code: Mapped[str] = mapped_column(sa.String(2), index=True)
-    #: funder codes (2 Conseil régional, 4 France Travail…), see ``imports.rules.FUNDER_LABELS``
+    #: funder codes (2 Conseil régional, 4 France Travail…), see ``catalog.funders``
     funders: Mapped[list[int]] = mapped_column(CodeList, default=list)
     #: funding scheme code (dispositif: AIF, CR, PRF…), as the source spells it
     funding_scheme: Mapped[str | None] = mapped_column(sa.String(32))
