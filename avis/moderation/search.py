@@ -1,16 +1,17 @@
-"""Words searched in the moderation queue, without reading every comment that has them.
+"""Words searched in the moderation queue, and a search's count without reading every
+comment that has the word.
 
-A word found in one comment in five made each tab's capped count, and the page, read
-all its matches through the trigram index (40,000 rows among 200,000 comments
-awaiting), then throw away all but the first thousand: PostgreSQL estimates
-``ILIKE '%…%'`` poorly, so it will not walk the tab's own ordered index instead, which
-would stop at the thousandth match. So the walk is written out: the tab's first
-``PREFIX_ROWS`` items, in the tab's order (a subquery with its LIMIT, which PostgreSQL
-cannot flatten), searched outside that LIMIT. Their matches are the tab's first matches,
-in order; when they are enough — a thousand and one for a capped count, the rows up to
-the end of a page for the page — nothing else is read. When they are not (a rarer
-word, a page further on), the caller asks the whole tab, as before, and the trigram
-index finds a rare word's few matches quickly.
+A tab's count is capped (``views.COUNT_CAP``). For a word in one comment in five, the
+plain capped count read all 40,000 matches through the trigram index: PostgreSQL
+estimates ``ILIKE '%…%'`` poorly, so it will not walk the tab's ordered index instead
+and stop at the thousand-and-first. The page's query has already found the matches up
+to the end of the page, in order; the count only needs the next ones. So it walks on
+from the page's last item in the tab's order, at most ``PREFIX_ROWS`` items (a subquery
+with its LIMIT, which PostgreSQL cannot flatten), and searches them outside that LIMIT:
+a common word finds there what the cap still needs. When it does not (a rarer word),
+the caller counts the whole tab as before, which the trigram index makes quick for a
+rare word. Walking from the tab's first item instead would walk again what the page's
+query walked: in the benchmark's queue, 11,500 comments without the word come first.
 """
 
 from __future__ import annotations
@@ -23,26 +24,24 @@ from sqlalchemy.sql import operators
 
 from avis.db import db
 
-#: The items of a tab searched first, in the tab's order. Enough for a word in one
-#: comment in five to give a capped count (1,001 matches); a walk of this many index
-#: entries and rows costs a few milliseconds, which a rarer word spends in vain before
-#: the trigram index answers.
+#: The items a count walks after the page, at most. A word in one comment in five finds
+#: there the 980 matches a first page's count still needs; a rarer word spends this walk
+#: (~10 ms on PostgreSQL) in vain before the whole tab is counted.
 PREFIX_ROWS = 6000
 
 
 @dataclass(frozen=True)
 class Prefix:
-    """The first matches of a tab, as far as its first ``PREFIX_ROWS`` items tell."""
+    """Matches among at most ``PREFIX_ROWS`` items, as far as those items tell."""
 
     #: the keys of the matches among those items, in the tab's order (at most as many as
     #: were wanted)
     keys: list[sa.Row]
-    #: those items were the whole tab: ``keys`` are all its matches (up to the number
-    #: wanted)
+    #: those items were all there were: ``keys`` are every match (up to the number wanted)
     whole: bool
 
     def settles(self, count: int) -> bool:
-        """Whether the tab's first ``count`` matches (or all, when fewer) are known."""
+        """Whether the first ``count`` matches (or all, when fewer) are known."""
         return self.whole or len(self.keys) >= count
 
 
@@ -63,11 +62,10 @@ def first_matches(unsearched: sa.Select, *, keys: Sequence[sa.ColumnElement[int]
                   searched: Sequence[sa.ColumnElement[str | None]], words: str,
                   wanted: int) -> Prefix:
     """At most ``wanted`` keys of the items of ``unsearched`` whose ``searched`` columns
-    hold ``words``, from its first ``PREFIX_ROWS`` items in ``order`` (its columns, some
+    hold ``words``, among its first ``PREFIX_ROWS`` items in ``order`` (its columns, some
     of them ``.desc()``)."""
-    plain = [_unordered(column) for column in order]
     columns = [*(key.label(f"key_{n}") for n, key in enumerate(keys)),
-               *(column.label(f"order_{n}") for n, column in enumerate(plain)),
+               *(unordered(column).label(f"order_{n}") for n, column in enumerate(order)),
                *(column.label(f"searched_{n}") for n, column in enumerate(searched))]
     prefix = (unsearched.with_only_columns(*columns).order_by(*order)
               .limit(PREFIX_ROWS).subquery("prefix"))
@@ -79,15 +77,27 @@ def first_matches(unsearched: sa.Select, *, keys: Sequence[sa.ColumnElement[int]
         .order_by(*again).limit(wanted)).all()
     if len(found) >= wanted:
         return Prefix(found, whole=False)
-    # Fewer than wanted: the tab's whole answer if nothing lies beyond its prefix.
+    # Fewer than wanted: every match there is, if nothing lies beyond those items.
     beyond = db.session.scalar(unsearched.with_only_columns(sa.literal(1)).order_by(*order)
                                .offset(PREFIX_ROWS).limit(1))
     return Prefix(found, whole=beyond is None)
+
+
+def after(order: Sequence[sa.ColumnElement[object]], values: Sequence[object]
+          ) -> sa.ColumnElement[bool]:
+    """The items that come after ``values`` in ``order``: a row comparison, which an
+    index in that order starts at. Its columns must all go the same way and never be
+    null (a null compares as unknown)."""
+    plain = sa.tuple_(*(unordered(column) for column in order))
+    descending = {_descending(column) for column in order}
+    assert len(descending) == 1, "a row comparison goes one way"
+    return plain < tuple(values) if descending.pop() else plain > tuple(values)
 
 
 def _descending(column: sa.ColumnElement[object]) -> bool:
     return getattr(column, "modifier", None) is operators.desc_op
 
 
-def _unordered(column: sa.ColumnElement[object]) -> sa.ColumnElement[object]:
+def unordered(column: sa.ColumnElement[object]) -> sa.ColumnElement[object]:
+    """An ORDER BY's column without its direction."""
     return column.element if _descending(column) else column  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ from avis.catalog.models.courses import Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
-from avis.moderation import operations, prescreen, replies, reports
+from avis.moderation import operations, prescreen, replies, reports, search
 from avis.moderation.forms import (
     DECISION_NAMES,
     ERRORS,
@@ -142,7 +142,8 @@ def _flag_filter(signal: str, flags: sa.ColumnElement[int]) -> sa.ColumnElement[
     return flags.op("&")(bits) != 0
 
 
-def _filtered(form: QueueFilterForm, tab: str) -> sa.Select:
+def _filtered(form: QueueFilterForm, tab: str, *, words: bool = True) -> sa.Select:
+    """The tab's items the filters keep (all but the words when ``words`` is false)."""
     statement = _base(tab)
     # The page's ids and the counts read answers alone (a semi-join for the body).
     if form.departement.data:
@@ -163,17 +164,19 @@ def _filtered(form: QueueFilterForm, tab: str) -> sa.Select:
         statement = statement.where(
             sa.and_(taken, Answer.assigned_to_id == _me().id) if form.lot.data == "miens"
             else sa.not_(taken))
-    if form.q.data:
-        words = "%" + form.q.data.replace("\\", "\\\\").replace("%", "\\%") \
-            .replace("_", "\\_") + "%"
-        searched = [Answer.comment_text, Answer.comment_title]
-        if tab == "reponses":
-            searched.append(Reply.text)
-        if tab == "signalements":
-            searched.append(Report.text)
-        statement = statement.where(sa.or_(*(column.ilike(words, escape="\\")
-                                             for column in searched)))
+    if words and form.q.data:
+        statement = statement.where(search.matches(_searched(tab), form.q.data))
     return statement
+
+
+def _searched(tab: str) -> list[sa.ColumnElement[str | None]]:
+    """The texts a word is looked for in: the comment's, and the reply's or report's."""
+    searched: list[sa.ColumnElement[str | None]] = [Answer.comment_text, Answer.comment_title]
+    if tab == "reponses":
+        searched.append(Reply.text)
+    if tab == "signalements":
+        searched.append(Report.text)
+    return searched
 
 
 #: Oldest first, but the decided ones latest first.
@@ -195,10 +198,17 @@ def queue() -> ResponseReturnValue:
         abort(400)
     tab = form.onglet.data or "attente"
     page = form.page.data or 1
-    rows, has_next = _page_rows(form, tab, page)
-    counts = {name: _capped_count(_filtered(form, name)) for name in TABS}
-    total = counts[tab]
-    pages = page + 1 if has_next else page
+    rows, found = _page_rows(form, tab, page)
+    total = _open_count(form, tab, page, found)
+    counts: dict[str, int | None] = dict.fromkeys(TABS)
+    counts[tab] = total
+    # A word in more items of the open tab than the cap leaves the other tabs uncounted
+    # ("—"): the trigram index serves every tab, so each of their counts would read those
+    # thousands of matches again (15–35 ms each for a word in one comment in five).
+    if not (form.q.data and total > COUNT_CAP):
+        counts.update((name, _capped_count(_filtered(form, name)))
+                      for name in TABS if name != tab)
+    pages = page + 1 if len(found) > PAGE_SIZE else page
     if total <= COUNT_CAP:
         pages = max(1, -(-total // PAGE_SIZE))
     args = {key: value for key, value in request.args.items() if key != "page" and value}
@@ -255,20 +265,47 @@ def _capped_count(statement: sa.Select) -> int:
         statement.with_only_columns(sa.literal(1)).limit(COUNT_CAP + 1).subquery())) or 0
 
 
-def _page_rows(form: QueueFilterForm, tab: str, page: int) -> tuple[list[sa.Row], bool]:
-    """The page's items, and whether another page follows. The page's keys first, from
-    the filtered answers alone (an index walk in queue order); then only those 20 rows
-    joined to what a moderator reads (joining first would join every waiting comment)."""
+def _page_rows(form: QueueFilterForm, tab: str, page: int
+               ) -> tuple[list[sa.Row], list[sa.Row]]:
+    """The page's items, and the keys and order of those found (one more than a page
+    when another page follows). The page's keys first, from the filtered answers alone
+    (an index walk in queue order); then only those 20 rows joined to what a moderator
+    reads (joining first would join every waiting comment)."""
     keys = _KEYS[tab]
     found = db.session.execute(
-        _filtered(form, tab).with_only_columns(*keys).order_by(*_ORDER[tab])
-        .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    chosen = [key[-1] for key in found[:PAGE_SIZE]]
+        _filtered(form, tab).with_only_columns(*keys, *map(search.unordered, _ORDER[tab]))
+        .order_by(*_ORDER[tab]).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    chosen = [row[len(keys) - 1] for row in found[:PAGE_SIZE]]
     if not chosen:
-        return [], False
+        return [], found
     rows = db.session.execute(_items(_base(tab).where(keys[-1].in_(chosen)))
                               .order_by(*_ORDER[tab])).all()
-    return rows, len(found) > PAGE_SIZE
+    return rows, found
+
+
+def _open_count(form: QueueFilterForm, tab: str, page: int, found: list[sa.Row]) -> int:
+    """The open tab's capped count. Under a word search, from what the page's query
+    found when it tells (fewer than a page: the last page; a page past the cap), else by
+    walking on from the page's last item (``avis.moderation.search``): the plain count
+    of a common word read every comment with it."""
+    if not form.q.data:
+        return _capped_count(_filtered(form, tab))
+    if not found:
+        # Nothing on the first page: nothing at all; past the last page: unknown.
+        return 0 if page == 1 else _capped_count(_filtered(form, tab))
+    seen = (page - 1) * PAGE_SIZE + len(found)
+    if len(found) <= PAGE_SIZE or seen > COUNT_CAP:
+        return min(seen, COUNT_CAP + 1)  # the last page, or a page past the cap
+    if tab in _NEVER_NULL_ORDER:
+        wanted = COUNT_CAP + 1 - seen
+        last = found[-1][len(_KEYS[tab]):]
+        more = search.first_matches(
+            _filtered(form, tab, words=False).where(search.after(_ORDER[tab], last)),
+            keys=_KEYS[tab][-1:], order=_ORDER[tab], searched=_searched(tab),
+            words=form.q.data, wanted=wanted)
+        if more.settles(wanted):
+            return seen + len(more.keys)
+    return _capped_count(_filtered(form, tab))
 
 
 #: What identifies an item of each tab (its last column is the key of the page's rows).
@@ -278,6 +315,9 @@ _KEYS = {
     "reponses": (Answer.id, Reply.id),
     "signalements": (Answer.id, Report.id),
 }
+#: The tabs whose order is never null, so that a row comparison finds what follows an
+#: item (a decided comment may have no decision time: those of before the moderation).
+_NEVER_NULL_ORDER = {"attente", "reponses", "signalements"}
 
 
 def _takers(answers: Iterable[Answer]) -> dict[int, str]:

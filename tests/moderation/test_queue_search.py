@@ -1,12 +1,13 @@
 """Words searched in the moderation queue: the page and the tabs' counts are those of a
-plain query of the whole tab, whether the first items of a tab settle them
-(``avis.moderation.search``) or the whole tab is searched; each tab, a common word, a
-rare one, one found nowhere, every page, a national and a région's moderator.
+plain query of the whole tab, whether the open tab's count is read off the page's query,
+walked on from the page's last item (``avis.moderation.search``) or counted over the
+whole tab; each tab, a common word, a sparse one (a page of matches, then none for a
+while), a rare one, one found nowhere, every page, a national and a région's moderator.
+A word in more items of the open tab than the cap leaves the other tabs uncounted ("—").
 
-The page, the count's cap and the prefix are made small (3, 5 and 10 items) so that a
-few dozen comments take every path: a common word's first page and counts settled by
-the first items, its later pages and a rare word's matches beyond them read from the
-whole tab, tabs shorter than the prefix."""
+The page, the count's cap and the walk are made small (3, 5 and 1 to 10 items) so that
+a few dozen comments take every path.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ from tests.public.fixtures import ANGERS, RENNES, add_answer, add_body, add_offe
 PAGE_SIZE, COUNT_CAP, PREFIX_ROWS = 3, 5, 10
 #: in three items out of four (any ten items in a row hold at least six of them)
 COMMON = "alternance"
+#: in a tab's first four items (more than a page), then none for more than ten items
+SPARSE = "menuiserie"
+SPARSE_AT = {"pending": (0, 1, 2, 3, 36), "decided": (29, 28, 27, 26, 5)}
 #: in three comments awaiting and three decided, none among a tab's first ten items
 RARE = "ornithologue"
 ABSENT = "zzyzx"
@@ -57,6 +61,8 @@ def _comment(kind: str, n: int) -> tuple[str, str]:
             title = f"{title} en {common}"
         else:
             text = f"{text} : l'{common} m'a plu"
+    if n in SPARSE_AT[kind]:
+        text = f"{text}, atelier de {SPARSE.upper() if n % 2 else SPARSE}"
     rare = RARE_AT[kind].get(n)
     if rare == "title":
         title = f"{title} {RARE.capitalize()}"
@@ -99,14 +105,16 @@ def moderators(app: Flask) -> Moderators:
             if n == 3:
                 reply.updated_dt = created + dt.timedelta(hours=9)
         add_reply(answers["decided", 7], f"Déjà publiée, {COMMON}")
-        for n, (text, status) in enumerate([
-                (f"Cet avis parle d'{COMMON} ailleurs", ReportStatus.open),
-                ("Faux", ReportStatus.open), (f"{RARE} inconnu", ReportStatus.open),
-                ("Pas chez nous", ReportStatus.open), (f"{COMMON} déjà vu", ReportStatus.kept)]):
+        for n in range(8):
+            # The word in the report's own text (16: its comment has not) or in its
+            # comment's; the last one is closed.
+            text = {2: f"{RARE} inconnu", 6: f"Cet avis parle d'{COMMON} ailleurs",
+                    7: f"{COMMON} déjà vu"}.get(n, f"Signalement {n}")
             answer = answers["decided", 10 + n]
             db.session.add(Report(
                 answer_id=answer.id, training_body_id=answer.training_body_id,
-                reason=ReportReason.false_facts, text=text, status=status,
+                reason=ReportReason.false_facts, text=text,
+                status=ReportStatus.kept if n == 7 else ReportStatus.open,
                 created_dt=created + dt.timedelta(hours=n % 3)))
         db.session.commit()
         return Moderators(national=create_account(Role.moderator),
@@ -169,9 +177,12 @@ def expected(app: Flask, tab: str, words: str, region: str | None, page: int) ->
     with app.app_context():
         found = {name: reference(name, words, region) for name in views.TABS}
     start = (page - 1) * PAGE_SIZE
-    return Page(ids=found[tab][start:start + PAGE_SIZE],
-                counts={name: f"{COUNT_CAP}+" if len(ids) > COUNT_CAP else str(len(ids))
-                        for name, ids in found.items()},
+    counts = {name: f"{COUNT_CAP}+" if len(ids) > COUNT_CAP else str(len(ids))
+              for name, ids in found.items()}
+    if len(found[tab]) > COUNT_CAP:
+        # More matches in the open tab than the cap: the other tabs are not counted.
+        counts = {name: count if name == tab else "—" for name, count in counts.items()}
+    return Page(ids=found[tab][start:start + PAGE_SIZE], counts=counts,
                 has_next=len(found[tab]) > start + PAGE_SIZE)
 
 
@@ -182,11 +193,13 @@ def signed(browser: Callable[[], Browser], account: Account) -> Browser:
 
 
 @pytest.mark.usefixtures("small")
-@pytest.mark.parametrize("words", [COMMON, RARE, ABSENT])
+@pytest.mark.parametrize("prefix", [1, 3, PREFIX_ROWS])
+@pytest.mark.parametrize("words", [COMMON, SPARSE, RARE, ABSENT])
 @pytest.mark.parametrize("who", ["national", "region_52"])
 def test_every_page_and_count_equals_the_plain_query(
-        app: Flask, moderators: Moderators, browser: Callable[[], Browser], words: str,
-        who: str) -> None:
+        app: Flask, moderators: Moderators, browser: Callable[[], Browser],
+        monkeypatch: pytest.MonkeyPatch, words: str, who: str, prefix: int) -> None:
+    monkeypatch.setattr(search, "PREFIX_ROWS", prefix)
     region = None if who == "national" else "52"
     client = signed(browser, getattr(moderators, who))
 
@@ -199,20 +212,26 @@ def test_every_page_and_count_equals_the_plain_query(
 
 
 def test_the_data_take_every_path(app: Flask, moderators: Moderators) -> None:
-    """What the test above relies on: a common word dense enough for the first items to
-    settle a count, more matches than they hold, a rare word only beyond them."""
+    """What the test above relies on. The common word: more than a page, more than the
+    cap, the cap reached within the ten items after the first page. The sparse word:
+    more than a page, more than what the first page and the ten items after it hold,
+    fewer than the cap. Replies and reports: fewer than ten items."""
     with app.app_context():
         for region in (None, "52"):
             for tab in ("attente", "decides"):
                 everything = reference(tab, "", region)
                 common = reference(tab, COMMON, region)
-                rare = reference(tab, RARE, region)
-                assert len(set(common) & set(everything[:PREFIX_ROWS])) > COUNT_CAP
-                assert len(common) > PREFIX_ROWS
-                assert rare
-                assert not set(rare) & set(everything[:PREFIX_ROWS])
+                sparse = reference(tab, SPARSE, region)
+                after_page = everything.index(common[PAGE_SIZE]) + 1
+                assert len(set(common) & set(everything[:after_page + PREFIX_ROWS])) \
+                    > COUNT_CAP
+                after_page = everything.index(sparse[PAGE_SIZE]) + 1
+                assert PAGE_SIZE < len(sparse) <= COUNT_CAP
+                assert len(set(sparse) & set(everything[:after_page + PREFIX_ROWS])) \
+                    == PAGE_SIZE + 1
+                assert reference(tab, RARE, region)
             for tab in ("reponses", "signalements"):
-                assert 0 < len(reference(tab, COMMON, region)) < PREFIX_ROWS
+                assert PAGE_SIZE < len(reference(tab, COMMON, region)) < PREFIX_ROWS
 
 
 @contextmanager
@@ -232,45 +251,25 @@ def statements(app: Flask) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", keep)
 
 
-#: A statement searching a whole tab: the word matched against the table's own column,
-#: not against the first items' (``prefix.searched_0``).
-WHOLE_TAB = re.compile(r"answers\.comment_text\)? I?LIKE", re.IGNORECASE)
+#: A capped count of a whole tab's matches: the word matched against the table's own
+#: column, not against the items walked (``prefix.searched_0``).
+WHOLE_TAB_COUNT = re.compile(r"^SELECT count\(\*\).*answers\.comment_text\)? I?LIKE",
+                             re.IGNORECASE | re.DOTALL)
 
 
 @pytest.mark.usefixtures("small")
-def test_a_common_word_reads_only_the_first_items(
+def test_a_common_word_is_not_counted_over_the_whole_tab(
         app: Flask, moderators: Moderators, browser: Callable[[], Browser]) -> None:
     client = signed(browser, moderators.national)
 
     with statements(app) as common:
         first = read(client, "attente", COMMON, 1)
-    with statements(app) as rare:
-        read(client, "attente", RARE, 1)
-    with statements(app) as later:
-        read(client, "attente", COMMON, 4)
+    with statements(app) as sparse:
+        read(client, "attente", SPARSE, 1)
 
     assert first == expected(app, "attente", COMMON, None, 1)
-    assert not [s for s in common if WHOLE_TAB.search(s)]
-    # A rare word's counts and page, and a page beyond the first items: the whole tab.
-    assert [s for s in rare if WHOLE_TAB.search(s)]
-    assert [s for s in later if WHOLE_TAB.search(s)]
-
-
-@pytest.mark.parametrize("prefix", [1, 26, 32, 10_000])
-def test_any_prefix_gives_the_same_results(
-        app: Flask, moderators: Moderators, browser: Callable[[], Browser],
-        monkeypatch: pytest.MonkeyPatch, prefix: int) -> None:
-    """The real page and cap; prefixes of one item, of the région's 32 items awaiting
-    (the whole tab, exactly), of 26 of them, and longer than any tab."""
-    monkeypatch.setattr(search, "PREFIX_ROWS", prefix)
-    monkeypatch.setattr(views, "COUNT_CAP", 12)
-    client = signed(browser, moderators.region_52)
-
-    for tab in views.TABS:
-        for words in (COMMON, RARE):
-            page = read(client, tab, words, 1)
-            with app.app_context():
-                found = reference(tab, words, "52")
-            assert page.ids == found[:views.PAGE_SIZE], (tab, words)
-            count = "12+" if len(found) > 12 else str(len(found))
-            assert page.counts[tab] == count, (tab, words)
+    assert first.counts["decides"] == "—"
+    # The common word: its count walked on from the page, the other tabs not counted.
+    # The sparse word: every tab counted, the open one over the whole tab too.
+    assert not [s for s in common if WHOLE_TAB_COUNT.search(s)]
+    assert len([s for s in sparse if WHOLE_TAB_COUNT.search(s)]) == len(views.TABS)
