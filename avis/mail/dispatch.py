@@ -7,7 +7,7 @@ import contextvars
 import datetime as dt
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +21,7 @@ from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import UTCDateTime, among, db
 from avis.mail import outbox, render
 from avis.mail.backends import Batch, MailBackend, Recipient, backend_for
+from avis.mail.backends.base import Content
 from avis.mail.message import single_line
 from avis.mail.models import OutboxMessage
 from avis.mail.suppressions import is_suppressed_clause
@@ -28,7 +29,7 @@ from avis.surveys import tokens
 from avis.surveys.models.invitations import OPEN_STATUSES, Invitation, InvitationToken
 
 
-@dataclass
+@dataclass(slots=True)
 class _Claimed:
     message_id: int
     invitation_id: int
@@ -36,7 +37,13 @@ class _Claimed:
     template: str
     attempts: int
     email: str
-    values: render.MailValues
+    first_name: str | None
+    last_name: str | None
+    course_title: str
+    body_name: str
+    start_date: dt.date
+    end_date: dt.date
+    city: str
 
 
 #: Senders working side by side in one dispatch on PostgreSQL: while one waits for the
@@ -149,11 +156,9 @@ def _load(message_ids: list[int]) -> tuple[list[_Claimed], list[int]]:
         claimed.append(_Claimed(
             message_id=row.id, invitation_id=row.invitation_id, sequence=row.sequence,
             template=row.template, attempts=row.attempts, email=row.email,
-            values=render.MailValues(
-                first_name=row.first_name, last_name=row.last_name, course_title=row.title,
-                body_name=row.name, start_date=row.start_date, end_date=row.end_date,
-                city=row.city, link="", unsubscribe_link=""),
-        ))
+            first_name=row.first_name, last_name=row.last_name, course_title=row.title,
+            body_name=row.name, start_date=row.start_date, end_date=row.end_date,
+            city=row.city))
     # A message whose invitation was erased between claim and load has no row: drop it.
     found = {row.id for row in rows}
     unsendable.extend(i for i in message_ids if i not in found)
@@ -195,14 +200,21 @@ def _batches(claimed: list[_Claimed], links: dict[int, str], size: int) -> list[
     config = current_app.config
     base_url = config["BASE_URL"].rstrip("/")
     locale = config.get("BABEL_DEFAULT_LOCALE", "fr")
+    # Looked up once per template: this loop runs once per email.
+    contents: dict[str, Content] = {}
     groups: dict[str, list[list[Recipient]]] = defaultdict(list)
     addresses: dict[str, list[set[str]]] = defaultdict(list)
     for message in claimed:
+        content = contents.get(message.template)
+        if content is None:
+            content = contents[message.template] = render.content(message.template, locale)
         token = links[message.message_id]
-        values = replace(message.values, link=f"{base_url}/q/{token}",
-                            unsubscribe_link=f"{base_url}/unsubscribe/{token}")
+        values = render.MailValues(
+            first_name=message.first_name, last_name=message.last_name,
+            course_title=message.course_title, body_name=message.body_name,
+            start_date=message.start_date, end_date=message.end_date, city=message.city,
+            link=f"{base_url}/q/{token}", unsubscribe_link=f"{base_url}/unsubscribe/{token}")
         substitutions = render.substitutions(values, locale)
-        content = render.content(message.template, locale)
         subject = content.subject
         for tag, value in substitutions.items():
             subject = subject.replace(tag, value)
@@ -223,7 +235,7 @@ def _batches(claimed: list[_Claimed], links: dict[int, str], size: int) -> list[
             seen.append({key})
     sender = config["MAIL_FROM"]
     return [
-        Batch(content=render.content(template, locale), recipients=recipients, sender=sender,
+        Batch(content=contents[template], recipients=recipients, sender=sender,
               sender_name="avis", category=template)
         for template, slots in groups.items() for recipients in slots
     ]
