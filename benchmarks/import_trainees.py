@@ -41,9 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pe_file import COLUMNS, write_pe_file
 
-FIRST_IMPORT_ROWS_PER_S = 20_000
-REIMPORT_ROWS_PER_S = 50_000
+#: Issue 16: the import's whole command (search index included) against the COPY floor.
 MAX_COPY_RATIO = 5.0
+MAX_REIMPORT_COPY_RATIO = 2.5
 MAX_RSS_MB = 600
 POLL_S = 0.05
 COPY_BLOCK = 1 << 20
@@ -235,22 +235,19 @@ def main(argv: list[str] | None = None) -> int:
 
         # (target, measured value or None, passed or None when not measured)
         targets: list[tuple[str, str | None, bool | None]] = []
-        rates = [args.rows / run.wall_s for run in runs]
-        for label, i, minimum in (
-            ("first import", 0, FIRST_IMPORT_ROWS_PER_S),
-            ("re-import", 1, REIMPORT_ROWS_PER_S),
+        for label, i, maximum in (
+            ("first import", 0, MAX_COPY_RATIO),
+            ("re-import", 1, MAX_REIMPORT_COPY_RATIO),
         ):
-            target = f"{label} >= {minimum:,} rows/s"
-            if i < len(rates):
-                targets.append((target, f"{rates[i]:,.0f}", rates[i] >= minimum))
+            target = f"{label} <= {maximum:g}x COPY floor"
+            if i < len(runs) and copy_s:
+                ratio = runs[i].wall_s / copy_s
+                targets.append((target, f"{ratio:.1f}x", ratio <= maximum))
             else:
                 targets.append((target, None, None))
-        target = f"first import <= {MAX_COPY_RATIO:g}x COPY floor"
-        if runs and copy_s:
-            ratio = runs[0].wall_s / copy_s
-            targets.append((target, f"{ratio:.1f}x", ratio <= MAX_COPY_RATIO))
-        else:
-            targets.append((target, None, None))
+            if i < len(runs):
+                targets.append((f"({label} rows/s, for information)",
+                                f"{args.rows / runs[i].wall_s:,.0f}", None))
         target = f"peak RSS < {MAX_RSS_MB} MB"
         if runs:
             peak = max(run.peak_rss_mb for run in runs)

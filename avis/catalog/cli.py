@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tempfile
 from collections.abc import Callable
@@ -42,6 +43,7 @@ def import_trainees_command(path: Path, format_name: str | None, campaign: str |
     from avis.cli import progress_bar
 
     bars = []
+    started = clock.now()
 
     def progress(trainee_file: TraineeFile) -> Callable[[int], None]:
         in_rows = trainee_file.format.name == "xlsx"
@@ -67,14 +69,14 @@ def import_trainees_command(path: Path, format_name: str | None, campaign: str |
             bar.close()
     _echo(summary)
     if not dry_run:
-        _index_search()
+        _index_search(started)
 
 
-def _index_search() -> None:
+def _index_search(since: dt.datetime) -> None:
     """New bodies, courses and places are searchable at once, not at the next hour."""
-    from avis.public.search import rebuild_index
+    from avis.public.search import index_changes_since
 
-    rebuild_index()
+    index_changes_since(since)
 
 
 def _echo(summary: ImportSummary) -> None:

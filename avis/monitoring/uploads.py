@@ -451,10 +451,11 @@ def import_claimed(run_id: int, attempt: int) -> ImportStatus | str:
         return ImportStatus.failed if ended else "lost"
     if not _end(run, attempt, ImportStatus.completed):
         return "lost"
-    from avis.public.search import rebuild_index
+    from avis.public.search import index_changes_since
 
-    # New bodies, courses and places searchable at once, as after a command-line import.
-    rebuild_index()
+    # New bodies, courses and places searchable at once, as after a command-line import
+    # (the rows of an earlier attempt of this run included).
+    index_changes_since(run.started_dt)
     return ImportStatus.completed
 
 

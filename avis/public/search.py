@@ -10,6 +10,9 @@ bodies — never a scan of the catalogue.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
 import math
 import re
 import unicodedata
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
@@ -59,6 +63,12 @@ def words(text: str | None) -> list[str]:
     return list(seen)
 
 
+@functools.lru_cache(maxsize=65536)
+def _catalogue_words(text: str | None) -> tuple[str, ...]:
+    # The catalogue repeats its cities and course titles over thousands of sessions.
+    return tuple(words(text))
+
+
 def departement_tag(code: str) -> str:
     return f"dep:{code.lower()}"
 
@@ -75,39 +85,79 @@ def _body_terms(body_ids: list[int]) -> dict[int, set[str]]:
     terms: dict[int, set[str]] = defaultdict(set)
     for body_id, name, siret in db.session.execute(
             sa.select(TrainingBody.id, TrainingBody.name, TrainingBody.siret)
-            .where(TrainingBody.id.in_(body_ids))):
-        terms[body_id].update(words(name))
+            .where(_among(TrainingBody.id, body_ids))):
+        terms[body_id].update(_catalogue_words(name))
         terms[body_id].add(siret)
     for body_id, title, formacodes in db.session.execute(
-            sa.select(Action.training_body_id, Course.title, Course.formacodes).distinct()
+            sa.select(Action.training_body_id, Course.title, _as_text(Course.formacodes))
+            .distinct()
             .join(Course, Course.id == Action.course_id)
-            .where(Action.training_body_id.in_(body_ids))):
-        terms[body_id].update(words(title))
-        terms[body_id].update(formacodes or ())
+            .where(_among(Action.training_body_id, body_ids))):
+        terms[body_id].update(_catalogue_words(title))
+        terms[body_id].update(_json_list(formacodes))
     for body_id, city, postcode, departement, funders in db.session.execute(
             sa.select(Action.training_body_id, Session.city, Session.postcode,
-                      Session.departement, Session.funders).distinct()
+                      Session.departement, _as_text(Session.funders)).distinct()
             .join(Action, Action.id == Session.action_id)
-            .where(Action.training_body_id.in_(body_ids))):
-        terms[body_id].update(words(city))
+            .where(_among(Action.training_body_id, body_ids))):
+        terms[body_id].update(_catalogue_words(city))
         terms[body_id].add(postcode)
         terms[body_id].add(departement_tag(departement))
-        terms[body_id].update(funder_tag(code) for code in funders or ())
+        terms[body_id].update(funder_tag(code) for code in _json_list(funders))
     return terms
+
+
+def _as_text(column: Any) -> Any:
+    # Read as text and decoded once per distinct value (a few hundred code lists over
+    # hundreds of thousands of sessions) rather than by the driver for every row.
+    return sa.cast(column, sa.Text())
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_list(text: str | None) -> tuple[Any, ...]:
+    return tuple(json.loads(text) or ()) if text else ()
+
+
+def _among(column: Any, ids: list[int]) -> Any:
+    """``column IN ids``; on PostgreSQL one array parameter, not thousands."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.BigInteger())))
+    return column.in_(ids)
 
 
 def rebuild_index() -> dict[str, int]:
     """Bring the index in line with the catalogue; writes only the differences, batch
     by batch of bodies, and commits. Returns the terms added and removed."""
+    return _index(list(db.session.scalars(
+        sa.select(TrainingBody.id).order_by(TrainingBody.id))))
+
+
+def index_changes_since(since: dt.datetime) -> dict[str, int]:
+    """After an import: bring in line the bodies whose own row, actions, sessions or
+    courses were written at ``since`` or later (imports stamp every row they insert or
+    change), and commit. A re-import that changed nothing reads four columns and writes
+    nothing. Terms a body lost because an action moved to another body go at the next
+    hourly ``rebuild_index``: what an import adds is searchable at once."""
+    touched = sa.union(
+        sa.select(TrainingBody.id).where(TrainingBody.updated_dt >= since),
+        sa.select(Action.training_body_id).where(Action.updated_dt >= since),
+        sa.select(Action.training_body_id).join(Session, Session.action_id == Action.id)
+        .where(Session.updated_dt >= since),
+        sa.select(Action.training_body_id).join(Course, Course.id == Action.course_id)
+        .where(Course.updated_dt >= since),
+    ).subquery()
+    return _index(sorted(db.session.scalars(sa.select(touched.c[0]))))
+
+
+def _index(body_ids: list[int]) -> dict[str, int]:
     added = removed = 0
-    body_ids = list(db.session.scalars(sa.select(TrainingBody.id).order_by(TrainingBody.id)))
     for start in range(0, len(body_ids), BATCH):
         batch = body_ids[start:start + BATCH]
         wanted = {(term, body_id) for body_id, terms in _body_terms(batch).items()
                   for term in terms}
         present = {(term, body_id) for term, body_id in db.session.execute(
             sa.select(SearchTerm.term, SearchTerm.training_body_id)
-            .where(SearchTerm.training_body_id.in_(batch)))}
+            .where(_among(SearchTerm.training_body_id, batch)))}
         stale = present - wanted
         if stale:
             table = SearchTerm.__table__
@@ -115,15 +165,34 @@ def rebuild_index() -> dict[str, int]:
                 table.delete().where(table.c.term == sa.bindparam("t"),
                                      table.c.training_body_id == sa.bindparam("b")),
                 [{"t": term, "b": body_id} for term, body_id in sorted(stale)])
-        missing = [{"term": term, "training_body_id": body_id}
-                   for term, body_id in sorted(wanted - present)]
+        missing = sorted(wanted - present)
         if missing:
-            # Another process (two imports at once) may have added some meanwhile.
-            db.session.execute(insert_skipping_conflicts(SearchTerm.__table__), missing)
+            _insert_terms(missing)
         added += len(missing)
         removed += len(stale)
     db.session.commit()
     return {"added": added, "removed": removed}
+
+
+def _insert_terms(pairs: list[tuple[str, int]]) -> None:
+    # Another process (two imports at once) may have added some meanwhile: skipped.
+    table = SearchTerm.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two array parameters rather than one row of parameters per term: a first
+        # import adds ~550,000 terms, which executemany sends one by one.
+        source = sa.select(
+            sa.func.unnest(sa.bindparam("terms", [t for t, _b in pairs],
+                                        type_=postgresql.ARRAY(sa.Text()))).label("term"),
+            sa.func.unnest(sa.bindparam("bodies", [b for _t, b in pairs],
+                                        type_=postgresql.ARRAY(sa.BigInteger()))).label("body"),
+        ).subquery()
+        db.session.execute(
+            postgresql.insert(table)
+            .from_select(["term", "training_body_id"], sa.select(source.c.term, source.c.body))
+            .on_conflict_do_nothing())
+        return
+    db.session.execute(insert_skipping_conflicts(table),
+                       [{"term": t, "training_body_id": b} for t, b in pairs])
 
 
 # --- the search -----------------------------------------------------------------

@@ -211,3 +211,59 @@ def test_an_import_makes_new_bodies_searchable_at_once(
     result = runner.invoke(args=["import", "trainees", "--dry-run", str(other)])
     assert result.exit_code == 0, result.output
     assert search(Query("essai")).total == 0
+
+
+def test_an_import_indexes_the_bodies_it_changed_and_only_those(
+        runner: FlaskCliRunner, app_context: None, tmp_path: Path) -> None:
+    """After an import, the bodies whose row, actions, sessions or courses it wrote are
+    brought in line; the others are not read again (a re-import costs no index work)."""
+    other_siret = make_siret(777)
+    first = [generic_row(1),
+             generic_row(2, siret_formateur=other_siret, raison_sociale_formateur="Atelier Bleu",
+                         session_id="SE7", action_numero="AC7", formation_numero="F7",
+                         formation_intitule="Soudeur", ville="Cholet", code_postal="49300")]
+    result = runner.invoke(args=["import", "trainees",
+                                 str(write_csv(tmp_path / "a.csv", first))])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    ids = dict(db.session.execute(sa.text("SELECT siret, id FROM training_bodies")).all())
+    ouest, bleu = ids[generic_row()["siret_formateur"]], ids[other_siret]
+
+    # A term that no catalogue row gives, on each body: only a body brought in line
+    # loses it; the hourly rebuild would take both.
+    db.session.execute(sa.insert(SearchTerm), [
+        {"term": "zzfantome", "training_body_id": ouest},
+        {"term": "zzfantome", "training_body_id": bleu}])
+    db.session.commit()
+
+    # The same file again: nothing changes, no body is brought in line.
+    result = runner.invoke(args=["import", "trainees",
+                                 str(write_csv(tmp_path / "b.csv", first))])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert set(db.session.scalars(sa.select(SearchTerm.training_body_id)
+                                  .where(SearchTerm.term == "zzfantome"))) == {ouest, bleu}
+
+    # A new session of the first body in another town: that body only.
+    second = [generic_row(3, session_id="SE8", session_numero="S8", ville="Saumur",
+                          code_postal="49400")]
+    result = runner.invoke(args=["import", "trainees",
+                                 str(write_csv(tmp_path / "c.csv", second))])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert [r.name for r in search(Query("saumur")).items] == ["Formation Ouest Nantes"]
+    assert set(db.session.scalars(sa.select(SearchTerm.training_body_id)
+                                  .where(SearchTerm.term == "zzfantome"))) == {bleu}
+
+    # A renamed course (its title is indexed for every body teaching it).
+    renamed = [generic_row(4, siret_formateur=other_siret, raison_sociale_formateur="Atelier Bleu",
+                           session_id="SE7", action_numero="AC7", formation_numero="F7",
+                           formation_intitule="Chaudronnier", ville="Cholet",
+                           code_postal="49300")]
+    result = runner.invoke(args=["import", "trainees",
+                                 str(write_csv(tmp_path / "d.csv", renamed))])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    assert [r.name for r in search(Query("chaudronnier")).items] == ["Atelier Bleu"]
+    assert search(Query("soudeur")).total == 0
+    assert not db.session.scalar(sa.select(SearchTerm.term).where(SearchTerm.term == "zzfantome"))
