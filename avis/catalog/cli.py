@@ -108,7 +108,9 @@ def demo_command(trainees: int, seed: int, if_empty: bool) -> None:
     _echo(summary)
     if summary.rejected:
         raise click.ClickException("the demo data set has rejected rows: it is out of date")
-    _index_search()
+    from avis.public.search import rebuild_index
+
+    rebuild_index()
     # The jobs, run now: sessions that ended lately get their invitations, and with the
     # file backend the emails are in /dev/mailbox at once, their links working.
     from avis.scheduler.runner import run_due
