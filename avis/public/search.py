@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
-from avis.db import db, insert_skipping_conflicts
+from avis.db import among, db, insert_skipping_conflicts
 from avis.public.models import SearchTerm
 from avis.scores.models import Score, ScoreScope
 
@@ -85,21 +85,21 @@ def _body_terms(body_ids: list[int]) -> dict[int, set[str]]:
     terms: dict[int, set[str]] = defaultdict(set)
     for body_id, name, siret in db.session.execute(
             sa.select(TrainingBody.id, TrainingBody.name, TrainingBody.siret)
-            .where(_among(TrainingBody.id, body_ids))):
+            .where(among(TrainingBody.id, body_ids))):
         terms[body_id].update(_catalogue_words(name))
         terms[body_id].add(siret)
     for body_id, title, formacodes in db.session.execute(
             sa.select(Action.training_body_id, Course.title, _as_text(Course.formacodes))
             .distinct()
             .join(Course, Course.id == Action.course_id)
-            .where(_among(Action.training_body_id, body_ids))):
+            .where(among(Action.training_body_id, body_ids))):
         terms[body_id].update(_catalogue_words(title))
         terms[body_id].update(_json_list(formacodes))
     for body_id, city, postcode, departement, funders in db.session.execute(
             sa.select(Action.training_body_id, Session.city, Session.postcode,
                       Session.departement, _as_text(Session.funders)).distinct()
             .join(Action, Action.id == Session.action_id)
-            .where(_among(Action.training_body_id, body_ids))):
+            .where(among(Action.training_body_id, body_ids))):
         terms[body_id].update(_catalogue_words(city))
         terms[body_id].add(postcode)
         terms[body_id].add(departement_tag(departement))
@@ -116,13 +116,6 @@ def _as_text(column: Any) -> Any:
 @functools.lru_cache(maxsize=4096)
 def _json_list(text: str | None) -> tuple[Any, ...]:
     return tuple(json.loads(text) or ()) if text else ()
-
-
-def _among(column: Any, ids: list[int]) -> Any:
-    """``column IN ids``; on PostgreSQL one array parameter, not thousands."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.BigInteger())))
-    return column.in_(ids)
 
 
 def rebuild_index() -> dict[str, int]:
@@ -157,7 +150,7 @@ def _index(body_ids: list[int]) -> dict[str, int]:
                   for term in terms}
         present = {(term, body_id) for term, body_id in db.session.execute(
             sa.select(SearchTerm.term, SearchTerm.training_body_id)
-            .where(_among(SearchTerm.training_body_id, batch)))}
+            .where(among(SearchTerm.training_body_id, batch)))}
         stale = present - wanted
         if stale:
             table = SearchTerm.__table__
