@@ -33,10 +33,13 @@ def create_app(
     )
 
     from avis import i18n, logs
-    from avis.db import configure_engine, db
+    from avis.db import configure_engine, db, end_read_only_transactions
 
     db.init_app(app)
     _drop_async_session_teardown(app)
+    # Registered after the extension's teardown, so run before it (Flask runs them in
+    # reverse): a read-only transaction is committed before the session is closed.
+    app.teardown_appcontext(end_read_only_transactions)
     with app.app_context():
         configure_engine(db.engine)
     i18n.init_app(app)

@@ -89,11 +89,65 @@ def configure_engine(engine: sa.Engine) -> None:
         dbapi_connection.create_function("avis_sha256", 1, _sqlite_sha256, deterministic=True)
 
 
-def among(column: sa.ColumnElement[int], ids: list[int]) -> sa.ColumnElement[bool]:
+#: True when the current transaction has written nothing (no transaction id assigned: no
+#: row, table or lock of a row was touched).
+_WROTE_NOTHING = "SELECT pg_current_xact_id_if_assigned() IS NULL"
+
+
+def end_read_only_transactions(error: BaseException | None) -> None:
+    """Teardown run before Flask-SQLAlchemy-Lite closes the sessions: on PostgreSQL, a
+    transaction that wrote nothing is committed instead of being rolled back.
+
+    Closing a session rolls its transaction back, and psycopg forgets its prepared
+    statements at every rollback (an object made in the transaction may be gone): every
+    statement of every request was then parsed and planned again by PostgreSQL. Most
+    requests only read. Committing them is the same as rolling them back, and psycopg
+    keeps what it prepared. Whether anything was written is asked to PostgreSQL itself,
+    not guessed from the session: a view's half-done changes (flushed but not committed,
+    written by Core or a raw cursor) have a transaction id and are rolled back as before;
+    so are requests ending in an error and transactions in error. ``SET LOCAL`` settings
+    end with either; avis sets nothing for the whole connection inside a request."""
+    if error is not None:
+        return
+    from flask import g
+
+    sessions = g.get("_sqlalchemy_sessions")
+    for session in (sessions or {}).values():
+        dialect = session.get_bind().dialect
+        if session.in_transaction() and dialect.driver == "psycopg":
+            _commit_if_nothing_written(session)
+
+
+def _commit_if_nothing_written(session: Any) -> None:
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    try:
+        # The driver's connection, below SQLAlchemy: its transaction is committed without
+        # SQLAlchemy knowing, whose rollback at close then finds nothing to roll back
+        # (psycopg does nothing, and keeps its prepared statements).
+        driver = session.connection().connection.driver_connection
+        if driver.info.transaction_status != TransactionStatus.INTRANS:
+            return
+        with driver.cursor() as cursor:
+            cursor.execute(_WROTE_NOTHING)
+            row = cursor.fetchone()
+        if row is not None and row[0] is True:
+            driver.commit()
+    except (sa.exc.SQLAlchemyError, psycopg.Error):
+        # A connection lost or invalidated (a view that caught the error): the session's
+        # close rolls back and returns it, as it always did.
+        return
+
+
+def among(column: sa.ColumnElement[Any], ids: list[Any], item_type: Any = sa.Integer,
+          ) -> sa.ColumnElement[bool]:
     """``column IN ids``; on PostgreSQL one array parameter (``= ANY(:ids)``) instead of one
-    parameter per id, which costs more to render and parse than the statement's work."""
+    parameter per id, which costs more to render and parse than the statement's work (and
+    makes one statement, prepared once, of every list length). ``item_type``: the type
+    of the ids (``sa.String`` for the keys of scores)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(sa.Integer)))
+        return column == sa.any_(sa.bindparam(None, list(ids), type_=postgresql.ARRAY(item_type)))
     return column.in_(ids)
 
 

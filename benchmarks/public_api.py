@@ -26,11 +26,19 @@ Steps:
    PASS/MISS: single body >= 1,000/s and >= 50 % of the floor, review list >= 400/s,
    304 >= 80 % of the floor, p99 < 100 ms each.
 
+With --uncached, the same server runs with AVIS_PAGE_CACHE_SECONDS=0 (no page cache,
+no early 304: every request does its whole work, as the first request of each URL does
+in production) and the targets are shares of the floors measured in the same run (issue
+16): single body >= 15 % and review list >= 10 % of the JSON floor, the public body
+page `/organismes/<siret>` >= 15 % of the page floor (`GET /page` of floor_app.py, as in
+benchmarks/scores.py).
+
 Before the load it waits, up to --wait-pytest seconds (900), until no pytest process
 runs on the machine (checked every 30 s), so that a test run does not skew the figures.
 
     .venv/bin/python benchmarks/public_api.py
     .venv/bin/python benchmarks/public_api.py --tool python --duration 10
+    .venv/bin/python benchmarks/public_api.py --uncached --duration 5
 
 Measured on 2 cores shared with other work, wrk, 12 connections, 4 sync workers, 15 s
 per target, 3 runs with no pytest running (load average 0.1-2.0 before; a 4th run
@@ -40,8 +48,10 @@ during which a test run started gave about 60 % of these figures):
 - review list 40-42/s (p50 274-292 ms, p99 378-448 ms): MISS (>= 400/s, p99);
 - 304 207-239/s (p99 76-88 ms): 5 % of the floor: MISS (>= 80 %);
 - floor (bare Flask jsonify, 1,739 bytes) 4,370-4,440/s, p99 7-10 ms. No errors.
-Where the time goes (Flask test client in-process against avis_bench, cProfile and
-SQL timed per statement): a single body costs ~8 ms of wall time, ~4 ms of Python
+Where the time went then, with no cache (Flask test client in-process against
+avis_bench, cProfile and SQL timed per statement; since issue 16 see README, "Public
+API": prepared statements kept, an index of a body's reviews): a single body costs
+~8 ms of wall time, ~4 ms of Python
 (SQLAlchemy and psycopg for 5 round trips: body by SIRET, is-a-teaching-body, score,
 places, min/max marks; Werkzeug, Flask-Limiter) and ~4 ms in PostgreSQL, of which
 2.3-2.8 ms is the min/max of `overall` over the body's 2,312 answers (bitmap heap scan
@@ -103,6 +113,10 @@ MIN_BODY_FLOOR_RATIO = 0.5
 MIN_LIST_RPS = 400
 MIN_NOT_MODIFIED_FLOOR_RATIO = 0.8
 MAX_P99_MS = 100
+#: --uncached: shares of the floors (issue 16).
+UNCACHED_BODY_FLOOR_RATIO = 0.15
+UNCACHED_LIST_FLOOR_RATIO = 0.10
+UNCACHED_PAGE_FLOOR_RATIO = 0.15
 PYTEST_POLL_S = 30
 
 #: Counts the answers whose status is not the expected one (wrk counts only >= 400).
@@ -315,6 +329,49 @@ def http_part(args: argparse.Namespace) -> tuple[Rate, Rate, Rate, Rate]:
     return single, reviews, not_modified, floor
 
 
+def uncached_part(args: argparse.Namespace) -> list[tuple[str, str, bool | None, str]]:
+    """--uncached: every request does its whole work (AVIS_PAGE_CACHE_SECONDS=0: no page
+    cache, no early 304), as the first request of each URL does in production. The API
+    answers against the JSON floor, the body page against the page floor (`/page`)."""
+    siret, answers, shown, _word, _named = pick_targets(args.database_url)
+    print(f"  body {siret}: {answers:,} answers, {shown:,} published comments", flush=True)
+    options = ServerOptions("sync", args.workers, 1)
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AVIS_")}
+    base_env["NO_PROXY"] = "127.0.0.1,localhost"
+    env = {**base_env, "AVIS_DATABASE_URL": args.database_url, "AVIS_SECRET_KEY": "bench",
+           "AVIS_API_RATE_LIMIT": API_RATE_LIMIT, "AVIS_PAGE_CACHE_SECONDS": "0"}
+    print(f"  AVIS_PAGE_CACHE_SECONDS=0, AVIS_API_RATE_LIMIT={API_RATE_LIMIT!r}", flush=True)
+    single = Rate("single body, uncached", f"/api/v1/organismes-formateurs/{siret}")
+    reviews = Rate("review list, uncached", f"/api/v1/avis?organisme_formateur={siret}")
+    page = Rate("body page, uncached", f"/organismes/{siret}")
+    with gunicorn("avis.wsgi:app", options, env) as (_master, port):
+        for rate in (single, reviews, page):
+            measure(rate, port, args)
+    json_floor, page_floor = Rate("JSON floor", "/json"), Rate("page floor", "/page")
+    floor_env = {**base_env, "FLOOR_DATABASE_URL": args.database_url,
+                 "FLOOR_SECRET_KEY": "bench-floor"}
+    with gunicorn("floor_app:app", options, floor_env,
+                  ("--pythonpath", str(BENCHMARKS))) as (_master, port):
+        measure(json_floor, port, args)
+        measure(page_floor, port, args)
+    rows: list[tuple[str, str, bool | None, str]] = []
+    for rate, floor, target in ((single, json_floor, UNCACHED_BODY_FLOOR_RATIO),
+                                (reviews, json_floor, UNCACHED_LIST_FLOOR_RATIO),
+                                (page, page_floor, UNCACHED_PAGE_FLOOR_RATIO)):
+        ratio = rate.rps / floor.rps if floor.rps else 0.0
+        clean = rate.requests > 0 and rate.errors == 0
+        rows.append((rate.label, rate.line() if rate.requests else rate.note or "not measured",
+                     None, ""))
+        rows.append((f"{rate.label} / {floor.label}", f"{ratio:.1%}",
+                     clean and ratio >= target, f">= {target:.0%}"))
+        rows.append((f"{rate.label} p99", f"{rate.p99_ms:.0f} ms (p50 {rate.p50_ms:.0f} ms)",
+                     None, ""))
+    for floor in (json_floor, page_floor):
+        rows.append((floor.label, f"{floor.line()}, p99 {floor.p99_ms:.0f} ms"
+                     if floor.requests else floor.note or "not measured", None, ""))
+    return rows
+
+
 def verdicts(single: Rate, reviews: Rate, not_modified: Rate, floor: Rate,
              ) -> list[tuple[str, str, bool | None, str]]:
     def ratio(rate: Rate) -> float:
@@ -363,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-pytest", type=float, default=900.0, metavar="SECONDS",
                         help="wait at most this long for running pytest processes to end "
                         "before the load (default: %(default)g)")
+    parser.add_argument("--uncached", action="store_true",
+                        help="measure with avis's page cache off (every request does its "
+                        "work): single body, review list and body page against the floors")
     args = parser.parse_args(argv)
     if args.tool == "wrk" and not shutil.which("wrk"):
         parser.error("wrk is not installed: --tool python")
@@ -374,12 +434,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load average: {', '.join(f'{x:.1f}' for x in os.getloadavg())}; "
               f"{os.cpu_count()} CPUs", flush=True)
         with step(f"2-3. HTTP ({args.tool}, {args.concurrency} connections, "
-                  f"{args.duration:g} s per target, gunicorn {args.workers} sync workers)"):
-            rates = http_part(args)
+                  f"{args.duration:g} s per target, gunicorn {args.workers} sync workers"
+                  f"{', page cache off' if args.uncached else ''})"):
+            rows = uncached_part(args) if args.uncached else verdicts(*http_part(args))
     except StepFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    rows = verdicts(*rates)
     status = print_targets(rows)
     if not quiet:
         print("(pytest was running during the load: the figures are skewed)")

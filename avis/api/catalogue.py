@@ -19,7 +19,6 @@ from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
 from avis.db import db
 from avis.public.profiles import scores_of
-from avis.public.reviews import from_public_session
 from avis.scores.models import Score, ScoreScope
 from avis.surveys.models.answers import Answer
 
@@ -38,6 +37,7 @@ class Kind:
     scope: ScoreScope
     parts: int  # numbers in an identifier
     unknown: str  # ANOTEA's 404 message
+    answers_of: str  # the review filter naming one of them (``queries.ReviewFilters``)
 
     def model(self) -> Any:
         return {ScoreScope.course: Course, ScoreScope.action: Action,
@@ -45,11 +45,11 @@ class Kind:
 
 
 FORMATION = Kind("formation", "formations", ScoreScope.course, 1,
-                 "Numéro formation inconnu ou formation expirée")
+                 "Numéro formation inconnu ou formation expirée", "course")
 ACTION = Kind("action", "actions", ScoreScope.action, 2,
-              "Numéro action inconnu ou action expirée")
+              "Numéro action inconnu ou action expirée", "action")
 SESSION = Kind("session", "sessions", ScoreScope.session, 3,
-               "Numéro session inconnu ou session expirée")
+               "Numéro session inconnu ou session expirée", "session")
 
 
 def _select(kind: Kind) -> Any:
@@ -125,6 +125,7 @@ def find(kind: Kind, conditions: list[Any], *, limit: int, offset: int
 
 
 def answers_of(kind: Kind, object_id: int) -> Any:
+    """SQL condition: the answer is about this course, action or session (the widget)."""
     column = {FORMATION: Answer.course_id, ACTION: Answer.action_id,
               SESSION: Answer.session_id}[kind]
     return column == object_id
@@ -141,10 +142,10 @@ def document(kind: Kind, row: Any, score: Score | None, rounding: Rounding,
     else:
         result["region"] = session.region_code if session is not None else _region(action.id)
     if embedded:
-        _total, rows = queries.reviews([from_public_session(),
-                                        answers_of(kind, object_id)],
-                                       sort="date", order="desc", limit=EMBEDDED_REVIEWS,
-                                       offset=0)
+        about = queries.ReviewFilters()
+        about.add(kind.answers_of, object_id)
+        _total, rows = queries.reviews(about, sort="date", order="desc",
+                                       limit=EMBEDDED_REVIEWS, offset=0)
         result["avis"] = [documents.review(r, rounding) for r in rows]
     result["score"] = documents.score(score, rounding, None)
     reconciliation: dict[str, Any] = {"certifinfos": list(course.certifinfos or []),

@@ -4,17 +4,25 @@ one by one; a comment (and the body's reply) only when published."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.sql import util as sql_util
 
 from avis.api.documents import ReviewRow
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
-from avis.db import db
-from avis.public.reviews import from_public_session, is_shown, shown_statuses
+from avis.db import among, db
+from avis.public.reviews import (
+    from_public_session,
+    is_public_session,
+    is_shown_if_public,
+    review_window_start,
+    shown_statuses,
+)
 from avis.scores.models import Score, ScoreScope
 from avis.surveys.models.answers import DIMENSIONS, Answer, Reply
 
@@ -22,40 +30,97 @@ _ORDER = {"date": (Answer.answered_on,), "notes": (Answer.overall,),
           "formation": (Course.title,)}
 
 
-def _code_list_has(column: Any, value: str, *, prefix: bool) -> Any:
+def _code_list_has(column: Any, value: Any, *, prefix: bool, dialect: str) -> Any:
     """SQL condition: the JSON list of codes ``column`` holds ``value`` (or a code that
     starts with it: a formacode domain, anchored at the start)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         element = sa.func.jsonb_array_elements_text(column).table_valued("value").alias("c")
     else:
         element = sa.func.json_each(column).table_valued("value").alias("c")
-    test = element.c.value.like(f"{value}%") if prefix else element.c.value == value
+    test = element.c.value.startswith(value) if prefix else element.c.value == value
     return sa.exists(sa.select(1).select_from(element).where(test))
 
 
-def review_filters(values: dict[str, Any]) -> list[Any]:
-    conditions: list[Any] = [from_public_session()]
+@dataclass
+class ReviewFilters:
+    """What a review list asks: the names of its conditions (``_condition``), in a fixed
+    order, and their values. The statements of each set of names are built once per
+    worker (``_statements``): building and hashing a statement of this size cost more
+    than PostgreSQL's work for a page of a large body."""
+
+    names: list[str] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    #: a condition that nothing can match (an unknown SIRET): no query at all
+    nothing: bool = False
+
+    def add(self, name: str, value: Any = None) -> None:
+        self.names.append(name)
+        if value is not None:
+            self.values[name] = value
+
+
+def _condition(name: str, dialect: str) -> Any:
+    """The SQL condition ``name``, its value a parameter of the same name."""
+    value = sa.bindparam(name)
+    match name:
+        case "body":
+            return Answer.training_body_id == value
+        case "course":
+            return Answer.course_id == value
+        case "action":
+            return Answer.action_id == value
+        case "session":
+            return Answer.session_id == value
+        case "siren":
+            return TrainingBody.siret.startswith(sa.bindparam(name, type_=sa.String))
+        case "postcode":
+            return Session.postcode == value
+        case "certif_info":
+            return _code_list_has(Course.certifinfos, sa.bindparam(name, type_=sa.String),
+                                  prefix=False, dialect=dialect)
+        case "formacode":
+            return _code_list_has(Course.formacodes, sa.bindparam(name, type_=sa.String),
+                                  prefix=True, dialect=dialect)
+        case "commented":
+            return _shown()
+        case "uncommented":
+            return sa.not_(_shown())
+    raise ValueError(name)
+
+
+def _shown() -> Any:
+    # Every answer read is from a public session: the rest of ``is_shown`` decides. The
+    # first day not archived is a parameter: statements are kept from day to day.
+    return is_shown_if_public(window=sa.bindparam("window", type_=sa.Date))
+
+
+def review_filters(values: dict[str, Any]) -> ReviewFilters:
+    """The conditions of a review list from API parameters. That the answers are from
+    public sessions is ``reviews``'s own condition."""
+    filters = ReviewFilters()
     siret = values.get("organisme_formateur")
-    if siret:
-        # A whole SIRET by equality (its unique index); a SIREN as a prefix.
-        conditions.append(TrainingBody.siret == siret if len(siret) == 14
-                          else TrainingBody.siret.startswith(siret))
-    if values.get("lieu_de_formation"):
-        conditions.append(Session.postcode == values["lieu_de_formation"])
-    if values.get("certif_info"):
-        conditions.append(_code_list_has(Course.certifinfos, values["certif_info"],
-                                         prefix=False))
-    if values.get("formacode"):
-        conditions.append(_code_list_has(Course.formacodes, values["formacode"], prefix=True))
+    if siret and len(siret) == 14:
+        # The body's id first (its unique SIRET): the answers are then read in list order
+        # off their index by body, and no join to the bodies is needed.
+        body_id = db.session.scalar(sa.select(TrainingBody.id).where(TrainingBody.siret == siret))
+        if body_id is None:
+            filters.nothing = True
+        filters.add("body", body_id)
+    elif siret:
+        filters.add("siren", siret)  # a SIREN: the SIRETs starting with it
+    for name, parameter in (("postcode", "lieu_de_formation"), ("certif_info", "certif_info"),
+                            ("formacode", "formacode")):
+        if values.get(parameter):
+            filters.add(name, values[parameter])
     if values.get("commentaires") is True:
-        conditions.append(is_shown())
+        filters.add("commented")
     elif values.get("commentaires") is False:
-        conditions.append(sa.not_(is_shown()))
-    return conditions
+        filters.add("uncommented")
+    return filters
 
 
 def _review_select() -> Any:
-    shown = is_shown()
+    shown = _shown()
     reply_shown = sa.and_(Reply.answer_id == Answer.id, Reply.status.in_(shown_statuses()))
     return (
         sa.select(Answer.id, Answer.answered_on, *(getattr(Answer, d) for d in DIMENSIONS),
@@ -74,6 +139,7 @@ def _review_select() -> Any:
         .join(Course, Course.id == Answer.course_id)
         .join(TrainingBody, TrainingBody.id == Answer.training_body_id)
         .outerjoin(Reply, reply_shown)
+        .where(from_public_session())
     )
 
 
@@ -90,27 +156,68 @@ def _row(found: Any) -> ReviewRow:
         end_date=found.end_date)
 
 
-def reviews(conditions: list[Any], *, sort: str, order: str, limit: int,
+#: The tables an answer's conditions may name besides ``answers``, and how to join them.
+_JOINS = ((Session.__table__, Session.id == Answer.session_id),
+          (Action.__table__, Action.id == Answer.action_id),
+          (Course.__table__, Course.id == Answer.course_id),
+          (TrainingBody.__table__, TrainingBody.id == Answer.training_body_id))
+
+#: (count, page) statements by (database, condition names, shown statuses, sort, order).
+_STATEMENTS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+
+def _statements(names: tuple[str, ...], sort: str, order: str) -> tuple[Any, Any]:
+    dialect = db.session.get_bind().dialect.name
+    key = (dialect, names, tuple(shown_statuses()), sort, order)
+    if key not in _STATEMENTS:
+        conditions = [_condition(name, dialect) for name in names]
+        # Counted per session, then each session looked up once in the scores (hundreds
+        # of lookups for a large body, not thousands); joined only to the tables the
+        # conditions name. The index of a body's reviews holds the session.
+        named = {table for condition in conditions
+                 for table in sql_util.find_tables(condition, check_columns=True)}
+        per_session = sa.select(Answer.session_id, sa.func.count().label("n"))
+        for table, on in _JOINS:
+            if table in named:
+                per_session = per_session.join(table, on)
+        counted = (per_session.where(Answer.excluded_reason.is_(None), *conditions)
+                   .group_by(Answer.session_id).subquery())
+        count = (sa.select(sa.func.coalesce(sa.func.sum(counted.c.n), 0))
+                 .where(is_public_session(counted.c.session_id)))
+        direction = sa.desc if order == "desc" else sa.asc
+        keys = [direction(c) for c in _ORDER[sort]] + [direction(Answer.id)]
+        page = (_review_select().where(*conditions).order_by(*keys)
+                .limit(sa.bindparam("limit", type_=sa.Integer))
+                .offset(sa.bindparam("offset", type_=sa.Integer)))
+        _STATEMENTS[key] = (count, page)
+    return _STATEMENTS[key]
+
+
+def reviews(filters: ReviewFilters, *, sort: str, order: str, limit: int,
             offset: int) -> tuple[int, list[ReviewRow]]:
-    """The number of reviews matching, and the page asked for."""
-    base = (sa.select(sa.func.count()).select_from(Answer)
-            .join(Session, Session.id == Answer.session_id)
-            .join(Course, Course.id == Answer.course_id)
-            .join(TrainingBody, TrainingBody.id == Answer.training_body_id)
-            .where(*conditions))
-    total = db.session.scalar(base) or 0
+    """The number of answers of public sessions matching ``filters``, and the page asked
+    for."""
+    if filters.nothing:
+        return 0, []
+    count, page = _statements(tuple(filters.names), sort, order)
+    values = {**filters.values, "window": review_window_start()}
+    total = int(db.session.scalar(count, values) or 0)
     if not limit or offset >= total:
         return total, []
-    direction = sa.desc if order == "desc" else sa.asc
-    keys = [direction(c) for c in _ORDER[sort]] + [direction(Answer.id)]
-    found = db.session.execute(_review_select().where(*conditions).order_by(*keys)
-                               .limit(limit).offset(offset))
+    found = db.session.execute(page, {**values, "limit": limit, "offset": offset})
     return total, [_row(r) for r in found]
 
 
+#: The statement of one review, by shown statuses.
+_SINGLE: dict[tuple[Any, ...], Any] = {}
+
+
 def review(answer_id: int) -> ReviewRow | None:
-    found = db.session.execute(_review_select().where(
-        Answer.id == answer_id, from_public_session())).first()
+    key = tuple(shown_statuses())
+    if key not in _SINGLE:
+        _SINGLE[key] = _review_select().where(Answer.id == sa.bindparam("id"))
+    found = db.session.execute(_SINGLE[key], {"id": answer_id,
+                                              "window": review_window_start()}).first()
     return _row(found) if found is not None else None
 
 
@@ -160,20 +267,21 @@ def places(body_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
             sa.select(Action.training_body_id, Session.postcode, Session.city,
                       Session.region_code).distinct()
             .join(Action, Action.id == Session.action_id)
-            .where(Action.training_body_id.in_(body_ids))
+            .where(among(Action.training_body_id, body_ids))
             .order_by(Action.training_body_id, Session.postcode, Session.city)):
         found[body_id].append((postcode, city, region))
     return found
 
 
 def extremes(body_ids: list[int]) -> dict[int, tuple[float, float]]:
-    """Lowest and highest ``overall`` of each body's answers (ANOTEA's aggregation)."""
+    """Lowest and highest ``overall`` of each body's answers (ANOTEA's aggregation), those
+    that count in the scores: not excluded. Read off the index of a body's reviews alone."""
     if not body_ids:
         return {}
     return {body_id: (float(low), float(high)) for body_id, low, high in db.session.execute(
         sa.select(Answer.training_body_id, sa.func.min(Answer.overall),
                   sa.func.max(Answer.overall))
-        .where(Answer.training_body_id.in_(body_ids))
+        .where(among(Answer.training_body_id, body_ids), Answer.excluded_reason.is_(None))
         .group_by(Answer.training_body_id))}
 
 

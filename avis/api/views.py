@@ -115,9 +115,9 @@ def reviews() -> ResponseReturnValue:
     return _review_list(values, queries.review_filters(values))
 
 
-def _review_list(values: dict[str, Any], conditions: list[Any]) -> ResponseReturnValue:
+def _review_list(values: dict[str, Any], filters: queries.ReviewFilters) -> ResponseReturnValue:
     per_page = values["items_par_page"]
-    total, rows = queries.reviews(conditions, sort=values["tri"], order=values["ordre"],
+    total, rows = queries.reviews(filters, sort=values["tri"], order=values["ordre"],
                                   limit=per_page, offset=values["page"] * per_page)
     rounding = Rounding(values["notes_decimales"])
     return jsonify(avis=[params.project(documents.review(r, rounding), values["fields"])
@@ -197,9 +197,9 @@ def body(siret: str) -> ResponseReturnValue:
 def body_reviews(siret: str) -> ResponseReturnValue:
     values = params.validate(request.args, params.REVIEW_LIST)
     found = _known_body(siret)
-    conditions = queries.review_filters(values)
-    conditions.append(queries.Answer.training_body_id == found.id)
-    return _review_list(values, conditions)
+    filters = queries.review_filters(values)
+    filters.add("body", found.id)
+    return _review_list(values, filters)
 
 
 # --- courses, actions, sessions ---------------------------------------------------
@@ -250,9 +250,9 @@ def _catalogue_routes(kind: catalogue.Kind) -> None:
     def its_reviews(identifier: str) -> ResponseReturnValue:
         values = params.validate(request.args, params.REVIEW_LIST)
         row = _one(identifier)
-        conditions = queries.review_filters(values)
-        conditions.append(catalogue.answers_of(kind, row[0]))
-        return _review_list(values, conditions)
+        filters = queries.review_filters(values)
+        filters.add(kind.answers_of, row[0])
+        return _review_list(values, filters)
 
     path = f"/{kind.plural}"
     bp.add_url_rule(path, f"{kind.name}_list", listing)

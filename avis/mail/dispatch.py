@@ -5,9 +5,12 @@ from __future__ import annotations
 import concurrent.futures
 import contextvars
 import datetime as dt
+import re
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -102,11 +105,10 @@ def dispatch(backend: MailBackend | None = None, *, max_batches: int | None = No
 
 def dispatch_batch(backend: MailBackend) -> dict[str, int]:
     """Claim one batch and send it; empty dict when nothing was due."""
-    message_ids = outbox.claim(backend.max_batch_size)
-    if not message_ids:
+    claimed, unsendable = _claim(backend.max_batch_size)
+    if not claimed and not unsendable:
         db.session.commit()
         return {}
-    claimed, unsendable = _load(message_ids)
     counts: dict[str, int] = {}
     if unsendable:
         outbox.cancel(unsendable, "invitation closed or address suppressed")
@@ -125,32 +127,54 @@ def dispatch_batch(backend: MailBackend) -> dict[str, int]:
     return counts
 
 
-def _load(message_ids: list[int]) -> tuple[list[_Claimed], list[int]]:
-    """What each claimed message needs; and the messages no longer to be sent."""
-    now = clock.now()
-    rows = db.session.execute(
+def _claim(limit: int) -> tuple[list[_Claimed], list[int]]:
+    """Claim up to ``limit`` due messages and read what each needs; also returns the
+    claimed messages no longer to be sent. The caller commits."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement: the claimed rows come back joined to what their emails need,
+        # rather than their ids going out again to be looked up a second time.
+        messages = outbox.claim_statement(limit).cte("claimed")
+        rows = db.session.execute(_recipients(messages, messages.c)).all()
+        return _sendable(rows, [row.id for row in rows])
+    message_ids = outbox.claim(limit)
+    if not message_ids:
+        return [], []
+    statement = _recipients(OutboxMessage, OutboxMessage).where(
+        among(OutboxMessage.id, message_ids))
+    return _sendable(db.session.execute(statement).all(), message_ids)
+
+
+def _recipients(messages: Any, m: Any) -> sa.Select[Any]:
+    """The messages of ``messages`` (table or claim), each with its recipient and session;
+    outer joins, so that a message whose invitation or trainee is gone still has a row."""
+    return (
         sa.select(
-            OutboxMessage.id, OutboxMessage.invitation_id, OutboxMessage.sequence,
-            OutboxMessage.template, OutboxMessage.attempts,
+            m.id, m.invitation_id, m.sequence, m.template, m.attempts,
             Invitation.status, Invitation.expires_dt,
             Trainee.email, Trainee.first_name, Trainee.last_name,
             Course.title, TrainingBody.name, Session.start_date, Session.end_date, Session.city,
             is_suppressed_clause(Trainee.email).label("suppressed"),
         )
-        .join(Invitation, Invitation.id == OutboxMessage.invitation_id)
-        .join(Enrolment, Enrolment.id == Invitation.enrolment_id)
-        .join(Trainee, Trainee.id == Enrolment.trainee_id)
-        .join(Session, Session.id == Enrolment.session_id)
-        .join(Action, Action.id == Session.action_id)
-        .join(Course, Course.id == Action.course_id)
-        .join(TrainingBody, TrainingBody.id == Action.training_body_id)
-        .where(among(OutboxMessage.id, message_ids))
-    ).all()
+        .select_from(messages)
+        .outerjoin(Invitation, Invitation.id == m.invitation_id)
+        .outerjoin(Enrolment, Enrolment.id == Invitation.enrolment_id)
+        .outerjoin(Trainee, Trainee.id == Enrolment.trainee_id)
+        .outerjoin(Session, Session.id == Enrolment.session_id)
+        .outerjoin(Action, Action.id == Session.action_id)
+        .outerjoin(Course, Course.id == Action.course_id)
+        .outerjoin(TrainingBody, TrainingBody.id == Action.training_body_id)
+    )
+
+
+def _sendable(rows: Sequence[sa.Row[Any]], message_ids: list[int]
+              ) -> tuple[list[_Claimed], list[int]]:
+    """The messages to send, in id order; and those no longer to be sent."""
+    now = clock.now()
     claimed, unsendable = [], []
-    for row in rows:
+    for row in sorted(rows, key=lambda row: row.id):
         # An erased trainee has no address: nothing is sent, whatever was queued.
         if (row.email is None or row.suppressed or row.status not in OPEN_STATUSES
-                or row.expires_dt <= now):
+                or row.title is None or row.expires_dt <= now):
             unsendable.append(row.id)
             continue
         claimed.append(_Claimed(
@@ -182,9 +206,13 @@ def _mint_tokens(claimed: list[_Claimed]) -> dict[int, str]:
     if db.session.get_bind().dialect.name == "postgresql":
         # One statement with two array parameters: row-by-row parameters cost more
         # than the insert itself.
+        # The digests go as hex text: SQLAlchemy wraps each bytes element of an array
+        # in a Python call of its own, text elements go as they are.
+        hexes = [d.hex() for d in digests]
         rows = sa.select(
             sa.func.unnest(sa.bindparam("ids", invitation_ids, type_=ARRAY(sa.Integer))),
-            sa.func.unnest(sa.bindparam("digests", digests, type_=ARRAY(sa.LargeBinary))),
+            sa.func.decode(
+                sa.func.unnest(sa.bindparam("digests", hexes, type_=ARRAY(sa.Text))), "hex"),
             sa.bindparam("now", now, type_=UTCDateTime()))
         db.session.execute(table.insert().from_select(
             ["invitation_id", "digest", "created_dt"], rows))
@@ -195,6 +223,18 @@ def _mint_tokens(claimed: list[_Claimed]) -> dict[int, str]:
     return links
 
 
+_TAG = re.compile(r"\[\[\w+\]\]")
+
+
+def _subject_tags(subject: str) -> list[str] | None:
+    """The tags a subject holds, whose values alone make it; None when a value could
+    also bring a tag of its own in (brackets outside the tags), so that the subject of
+    each recipient must be made from all its values."""
+    if "[" in _TAG.sub("", subject) or "]" in _TAG.sub("", subject):
+        return None
+    return _TAG.findall(subject)
+
+
 def _batches(claimed: list[_Claimed], links: dict[int, str], size: int) -> list[Batch]:
     """Group by template, and split so that no address appears twice in one batch."""
     config = current_app.config
@@ -202,25 +242,41 @@ def _batches(claimed: list[_Claimed], links: dict[int, str], size: int) -> list[
     locale = config.get("BABEL_DEFAULT_LOCALE", "fr")
     # Looked up once per template: this loop runs once per email.
     contents: dict[str, Content] = {}
+    personaliser = render.Personaliser(locale)
+    # A subject holds a few text tags (the course's): each distinct subject built once.
+    subject_tags: dict[str, list[str] | None] = {}
+    subjects: dict[tuple[str, ...], str] = {}
     groups: dict[str, list[list[Recipient]]] = defaultdict(list)
     addresses: dict[str, list[set[str]]] = defaultdict(list)
     for message in claimed:
         content = contents.get(message.template)
         if content is None:
             content = contents[message.template] = render.content(message.template, locale)
+            subject_tags[message.template] = _subject_tags(content.subject)
         token = links[message.message_id]
         values = render.MailValues(
             first_name=message.first_name, last_name=message.last_name,
             course_title=message.course_title, body_name=message.body_name,
             start_date=message.start_date, end_date=message.end_date, city=message.city,
             link=f"{base_url}/q/{token}", unsubscribe_link=f"{base_url}/unsubscribe/{token}")
-        substitutions = render.substitutions(values, locale)
-        subject = content.subject
-        for tag, value in substitutions.items():
-            subject = subject.replace(tag, value)
+        substitutions = personaliser.substitutions(values)
+        tags = subject_tags[message.template]
+        key = None
+        if tags is not None:
+            key = (message.template, *(substitutions[name] for name in tags))
+            if any("[" in value or "]" in value for value in key):
+                key = None
+        subject = subjects.get(key) if key is not None else None
+        if subject is None:
+            subject = content.subject
+            for tag, value in substitutions.items():
+                subject = subject.replace(tag, value)
+            subject = single_line(subject)
+            if key is not None:
+                subjects[key] = subject
         recipient = Recipient(
             message_id=message.message_id, invitation_id=message.invitation_id,
-            email=message.email, name=render.display_name(values), subject=single_line(subject),
+            email=message.email, name=render.display_name(values), subject=subject,
             substitutions=substitutions, headers=render.recipient_headers(values))
         key = message.email.lower()
         slots = groups[message.template]

@@ -27,6 +27,10 @@ class MessageStatus(enum.StrEnum):
     cancelled = "cancelled"
 
 
+#: The statuses of messages a sender may claim (when due), as the partial index says.
+DUE_STATUSES = "status IN ('queued', 'sending', 'unknown')"
+
+
 class OutboxMessage(Base):
     """An email to send, written in the same transaction as the change that causes it.
 
@@ -38,7 +42,12 @@ class OutboxMessage(Base):
     __table_args__ = (
         # One row per email of an invitation: a job run twice cannot queue it twice.
         sa.UniqueConstraint("invitation_id", "sequence"),
-        sa.Index("ix_outbox_messages_status_next_attempt_dt", "status", "next_attempt_dt"),
+        # The messages a sender may claim, in the claim's order (``outbox.claim``): read
+        # from the first due id on, without sorting every due message. Sent, failed and
+        # cancelled messages (nearly all rows, in time) leave it, so marking one sent
+        # writes no entry here.
+        sa.Index("ix_outbox_messages_due", "id", postgresql_where=sa.text(DUE_STATUSES),
+                 sqlite_where=sa.text(DUE_STATUSES)),
     )
 
     #: surrogate key

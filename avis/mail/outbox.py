@@ -22,6 +22,8 @@ from avis.mail.backends.base import Delivery, DeliveryState
 from avis.mail.models import MessageStatus, OutboxMessage
 from avis.surveys.models.invitations import Invitation, InvitationStatus
 
+#: The statuses of ``ix_outbox_messages_due``: the messages a sender may claim once due.
+DUE = (MessageStatus.queued, MessageStatus.sending, MessageStatus.unknown)
 #: How long a claim lasts: well over one batch's send (HTTP timeout included).
 LEASE = dt.timedelta(minutes=5)
 #: Attempts before a message is given up as failed.
@@ -38,11 +40,21 @@ MAX_RATE_LIMIT_WAIT = dt.timedelta(hours=1)
 
 def claim(limit: int, lease: dt.timedelta = LEASE) -> list[int]:
     """Claim up to ``limit`` due messages for this sender; the caller commits."""
+    return sorted(db.session.execute(claim_statement(limit, lease)).scalars())
+
+
+def claim_statement(limit: int, lease: dt.timedelta = LEASE) -> sa.Update:
+    """The claim: an UPDATE returning the claimed messages' id, invitation_id,
+    sequence, template and attempts (after the claim), in no order."""
     now = clock.now()
     m = OutboxMessage
     due = (
         sa.select(m.id)
-        .where(sa.or_(
+        # The partial index's predicate, said again and in literals (a prepared
+        # statement's parameters would not prove it): PostgreSQL does not infer it from
+        # the OR below, and would walk every message ever sent in id order instead.
+        .where(m.status.in_([sa.literal_column(f"'{status.value}'") for status in DUE]),
+               sa.or_(
             sa.and_(m.status.in_([MessageStatus.queued, MessageStatus.unknown]),
                     m.next_attempt_dt <= now),
             sa.and_(m.status == MessageStatus.sending, m.lease_expires_dt <= now),
@@ -51,15 +63,21 @@ def claim(limit: int, lease: dt.timedelta = LEASE) -> list[int]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # ``= ANY(ARRAY(…))``: the claimed ids are read once, then each row fetched by
+        # its key; ``IN (subquery)`` made PostgreSQL hash-join the whole table per claim.
+        claimed = m.id == sa.any_(sa.func.array(due.scalar_subquery()))
+    else:
+        claimed = m.id.in_(due.scalar_subquery())
     statement = (
         sa.update(m)
-        .where(m.id.in_(due.scalar_subquery()))
+        .where(claimed)
         .values(status=MessageStatus.sending, lease_expires_dt=now + lease,
                 attempts=m.attempts + 1)
-        .returning(m.id)
+        .returning(m.id, m.invitation_id, m.sequence, m.template, m.attempts)
         .execution_options(synchronize_session=False)
     )
-    return sorted(db.session.execute(statement).scalars())
+    return statement
 
 
 def cancel(message_ids: Iterable[int], reason: str) -> None:
@@ -117,15 +135,31 @@ def _next_attempt(delivery: Delivery, attempts: int, now: dt.datetime) -> dt.dat
 
 def _mark_sent(ids: list[int], provider_id: str | None, now: dt.datetime,
                first_emails: dict[int, int]) -> None:
-    sent = db.session.execute(
+    sent = (
         sa.update(OutboxMessage).where(among(OutboxMessage.id, ids))
         .values(status=MessageStatus.sent, sent_dt=now, provider_message_id=provider_id,
                 lease_expires_dt=None, last_error=None)
-        .returning(OutboxMessage.id, OutboxMessage.invitation_id)
-        .execution_options(synchronize_session=False)).all()
-    firsts = [invitation for message, invitation in sent if message in first_emails]
-    others = [invitation for message, invitation in sent if message not in first_emails]
+        .returning(OutboxMessage.id, OutboxMessage.invitation_id, OutboxMessage.sequence))
     pending = Invitation.status == InvitationStatus.pending
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement for both tables: the invitations are found through the messages
+        # just marked, without their ids coming back here and going out again.
+        marked = sent.cte("marked")
+        first = sa.and_(marked.c.sequence == 0, pending)
+        db.session.execute(
+            sa.update(Invitation).where(Invitation.id == marked.c.invitation_id)
+            .values(status=sa.case((first, InvitationStatus.sent.value),
+                                   else_=Invitation.status),
+                    status_dt=sa.case((first, now), else_=Invitation.status_dt),
+                    first_sent_dt=sa.case(
+                        (marked.c.sequence == 0, sa.func.coalesce(Invitation.first_sent_dt, now)),
+                        else_=Invitation.first_sent_dt),
+                    last_sent_dt=now)
+            .execution_options(synchronize_session=False))
+        return
+    rows = db.session.execute(sent.execution_options(synchronize_session=False)).all()
+    firsts = [invitation for message, invitation, _ in rows if message in first_emails]
+    others = [invitation for message, invitation, _ in rows if message not in first_emails]
     if firsts:
         # pending → sent is the move ``Invitation.move_to`` allows, made for the whole set;
         # an invitation a provider event already moved further keeps its status.

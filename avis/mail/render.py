@@ -100,6 +100,43 @@ def substitutions(values: MailValues, locale: str = "fr") -> dict[str, str]:
     return result
 
 
+class Personaliser:
+    """``substitutions`` for many recipients, equal to it value for value, with what
+    recipients share computed once: the values of a session (course, body, dates, city)
+    and the greeting of a first name. Personalising 1,000 emails one by one cost more
+    than sending them."""
+
+    #: the tags whose values depend on the session alone
+    SESSION_TAGS = tuple(tag(field, kind) for field in ("course", "body", "dates", "city")
+                         for kind in ("text", "html"))
+
+    def __init__(self, locale: str = "fr") -> None:
+        self.locale = locale
+        self._sessions: dict[tuple[object, ...], tuple[tuple[str, str], ...]] = {}
+        self._greetings: dict[str | None, tuple[str, str]] = {}
+
+    def substitutions(self, values: MailValues) -> dict[str, str]:
+        key = (values.course_title, values.body_name, values.start_date, values.end_date,
+               values.city)
+        session = self._sessions.get(key)
+        if session is None:
+            everything = substitutions(values, self.locale)
+            session = self._sessions[key] = tuple(
+                (name, everything[name]) for name in self.SESSION_TAGS)
+        greeting = self._greetings.get(values.first_name)
+        if greeting is None:
+            text = single_line(_greeting(values, self.locale))
+            greeting = self._greetings[values.first_name] = (text, _escape_html(text))
+        link, unsubscribe = single_line(values.link), single_line(values.unsubscribe_link)
+        result = {"[[greeting_text]]": greeting[0], "[[greeting_html]]": greeting[1]}
+        result.update(session)
+        result["[[link_text]]"] = link
+        result["[[link_html]]"] = _escape_html(link)
+        result["[[unsubscribe_text]]"] = unsubscribe
+        result["[[unsubscribe_html]]"] = _escape_html(unsubscribe)
+        return result
+
+
 def recipient_headers(values: MailValues) -> dict[str, str]:
     """RFC 8058 one-click unsubscribe: mailbox providers show their own button."""
     return {

@@ -169,13 +169,14 @@ def _filtered(form: QueueFilterForm, tab: str, *, words: bool = True) -> sa.Sele
     return statement
 
 
-def _searched(tab: str) -> list[sa.ColumnElement[str | None]]:
+def _searched(tab: str) -> list[search.Searched]:
     """The texts a word is looked for in: the comment's, and the reply's or report's."""
-    searched: list[sa.ColumnElement[str | None]] = [Answer.comment_text, Answer.comment_title]
+    searched = [search.Searched(Answer.comment_text, Answer.comment_text_lower, Answer.id),
+                search.Searched(Answer.comment_title, Answer.comment_title_lower)]
     if tab == "reponses":
-        searched.append(Reply.text)
+        searched.append(search.Searched(Reply.text))
     if tab == "signalements":
-        searched.append(Report.text)
+        searched.append(search.Searched(Report.text))
     return searched
 
 
@@ -272,9 +273,22 @@ def _page_rows(form: QueueFilterForm, tab: str, page: int
     (an index walk in queue order); then only those 20 rows joined to what a moderator
     reads (joining first would join every waiting comment)."""
     keys = _KEYS[tab]
-    found = db.session.execute(
-        _filtered(form, tab).with_only_columns(*keys, *map(search.unordered, _ORDER[tab]))
-        .order_by(*_ORDER[tab]).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    found: list[sa.Row] | None = None
+    if form.q.data:
+        # Words: first a walk of the tab's first items in order, on the lowered copies
+        # (``avis.moderation.search``); then, if the page is not among them, the plain
+        # query, whose plan the trigram index serves for a rare word.
+        walked = search.first_matches(
+            _filtered(form, tab, words=False), keys=keys, order=_ORDER[tab],
+            searched=_searched(tab), words=form.q.data, wanted=PAGE_SIZE + 1,
+            items=search.PAGE_ROWS, skip=(page - 1) * PAGE_SIZE)
+        if walked.settles(PAGE_SIZE + 1):
+            found = walked.rows
+    if found is None:
+        found = db.session.execute(
+            _filtered(form, tab).with_only_columns(*keys, *map(search.unordered, _ORDER[tab]))
+            .order_by(*_ORDER[tab]).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+        ).all()
     chosen = [row[len(keys) - 1] for row in found[:PAGE_SIZE]]
     if not chosen:
         return [], found
@@ -304,7 +318,7 @@ def _open_count(form: QueueFilterForm, tab: str, page: int, found: list[sa.Row])
             keys=_KEYS[tab][-1:], order=_ORDER[tab], searched=_searched(tab),
             words=form.q.data, wanted=wanted)
         if more.settles(wanted):
-            return seen + len(more.keys)
+            return seen + len(more.rows)
     return _capped_count(_filtered(form, tab))
 
 

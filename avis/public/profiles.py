@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from avis.catalog.models.courses import Action, Course
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.training_bodies import TrainingBody
-from avis.db import db
+from avis.db import among, db
 from avis.scores.models import Score, ScoreScope
 
 
@@ -88,7 +88,7 @@ def ratings_of(scope: ScoreScope, ids: Iterable[int]) -> dict[int, Rating]:
     found = db.session.execute(
         sa.select(Score.key, Score.answers_count, Score.has_score & Score.is_public,
                   Score.fair_score)
-        .where(Score.scope == scope, Score.key.in_(keys)))
+        .where(Score.scope == scope, among(Score.key, keys, sa.String)))
     return {int(key): Rating(count, has_score, fair) for key, count, has_score, fair in found}
 
 
@@ -115,7 +115,7 @@ def _offers(where: sa.ColumnElement[bool]) -> list[Offer]:
     places: dict[tuple[int, int], set[Place]] = defaultdict(set)
     for action_id, city, postcode in db.session.execute(
             sa.select(Session.action_id, Session.city, Session.postcode).distinct()
-            .where(Session.action_id.in_(list(offer_of)))):
+            .where(among(Session.action_id, list(offer_of)))):
         places[offer_of[action_id]].add(Place(city, postcode))
     ratings = ratings_of(ScoreScope.action, offer_of)
     for key, offer in offers.items():

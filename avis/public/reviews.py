@@ -59,22 +59,34 @@ def in_review_window() -> Any:
     return Answer.answered_on >= review_window_start()
 
 
+def is_public_session(session_id: Any) -> Any:
+    """SQL condition: the session ``session_id`` (a column) is large enough for its
+    answers to be listed one by one (its score row says so; a session scored for the
+    first time at the next hourly run waits until then)."""
+    return sa.exists().where(Score.scope == ScoreScope.session,
+                             Score.key == sa.cast(session_id, sa.String),
+                             Score.is_public.is_(True))
+
+
 def from_public_session() -> Any:
     """SQL condition: the answer may be listed one by one: its session is large enough
-    (its score row says so; a session scored for the first time at the next hourly run
-    waits until then), and moderation has not excluded it (fraud, wrong body)."""
-    return sa.and_(Answer.excluded_reason.is_(None),
-                   sa.exists().where(Score.scope == ScoreScope.session,
-                                     Score.key == sa.cast(Answer.session_id, sa.String),
-                                     Score.is_public.is_(True)))
+    (``is_public_session``), and moderation has not excluded it (fraud, wrong body)."""
+    return sa.and_(Answer.excluded_reason.is_(None), is_public_session(Answer.session_id))
+
+
+def is_shown_if_public(window: Any = None) -> Any:
+    """``is_shown`` for an answer already known to be ``from_public_session``: the rest of
+    the condition, without the session's lookup. ``window``: the first day not archived
+    (``review_window_start``; a parameter, for a statement built once)."""
+    return sa.and_(Answer.comment_public.is_(True), Answer.comment_text.is_not(None),
+                   Answer.comment_status.in_(shown_statuses()),
+                   in_review_window() if window is None else Answer.answered_on >= window)
 
 
 def is_shown() -> Any:
     """SQL condition: the answer's comment may be shown: published with the trainee's
     consent, from a session large enough that nobody can be recognised, not archived."""
-    return sa.and_(Answer.comment_public.is_(True), Answer.comment_text.is_not(None),
-                   Answer.comment_status.in_(shown_statuses()), in_review_window(),
-                   from_public_session())
+    return sa.and_(is_shown_if_public(), from_public_session())
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,13 @@ def comments(about: Any, page: int = 1) -> CommentPage:
     """Page ``page`` of the comments shown of the answers matching ``about`` (e.g.
     ``Answer.training_body_id == 3``), newest month first."""
     where = sa.and_(about, is_shown())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(where))
+    # Counted per session, each session then looked up once in the scores, not once per
+    # comment (a large body has hundreds of comments in a few dozen sessions).
+    per_session = (sa.select(Answer.session_id, sa.func.count().label("n"))
+                   .where(about, is_shown_if_public(), Answer.excluded_reason.is_(None))
+                   .group_by(Answer.session_id).subquery())
+    total = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(per_session.c.n), 0))
+                              .where(is_public_session(per_session.c.session_id)))
     reply_shown = sa.and_(Reply.answer_id == Answer.id,
                           Reply.status.in_(shown_statuses()))
     rows = db.session.execute(
@@ -119,4 +137,4 @@ def comments(about: Any, page: int = 1) -> CommentPage:
                            month=public_month(answered_on), course_title=course_title,
                            reply=reply)
              for title, text, overall, answered_on, course_title, reply in rows]
-    return CommentPage(total=total or 0, page=page, items=items)
+    return CommentPage(total=int(total or 0), page=page, items=items)

@@ -48,16 +48,19 @@ the parts' indexes are built after they are filled), then the priors, then every
 
 Incremental refresh. ``refresh()`` computes again the parts of the sessions touched
 since the previous run (``score_runs``): those with answers or follow-ups with a higher
-id than the watermark, or — because ids are allocated before their transaction commits,
-so a late commit may carry a lower id — dated since the day before the previous run;
-those with invitations whose status changed, or enrolments created, since a day before
-the previous run (a provider's event may be dated hours before it arrives). Only the
-sessions whose parts differ are written, and then the rows of every scope those parts
-were or are now about, with the stored priors: untouched rows keep their numbers and
-their ``computed_dt``. ``computed_dt`` and the watermarks of a row are those of the run
-that last wrote it. Not seen by ``refresh`` (run ``recompute_all`` after them):
-sessions moved to another département, region or action, sessions, enrolments or
-invitations deleted by an erasure.
+id than the watermark, answers excluded or included again, enrolments created, and
+invitations whose status or first send is dated, or about which a provider's event
+arrived, since ``SAFETY_MARGIN`` (an hour) before the previous run. Ids are allocated
+before their transaction commits, so a late commit may carry a lower id: an answer moves
+its invitation to answered in its own transaction, which finds it (a provider's event
+may date what it sets hours before it arrives: its arrival finds it). Only the sessions
+whose parts differ are written, and then the rows of every scope those parts were or
+are now about, with the stored priors: untouched rows keep their numbers and their
+``computed_dt``. ``computed_dt`` and the watermarks of a row are those of the run that
+last wrote it. Not seen by ``refresh`` (run ``recompute_all`` after them): sessions
+moved to another département, region or action, rows deleted (an erasure deletes none
+the scores count), and a transaction committing more than the margin after the time it
+wrote.
 
 Rolling window. Only the answers of the last ``REVIEW_ARCHIVE_MONTHS`` months count
 (``avis.public.reviews.review_window_start``: the comments shown are those of the same
@@ -90,6 +93,7 @@ from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
 from avis.catalog.models.trainees import Enrolment
 from avis.db import db
+from avis.mail.models import ProviderEvent
 from avis.public.reviews import review_window_start
 from avis.scores.models import Score, ScorePart, ScorePrior, ScoreRun, ScoreScope
 from avis.surveys.models.answers import DIMENSIONS, Answer, FollowUpAnswer, Situation
@@ -99,8 +103,11 @@ from avis.surveys.models.invitations import Invitation, InvitationKind, Invitati
 PRIOR_WEIGHT = 5
 #: z for a two-sided 90 % interval.
 Z_90 = 1.645
-#: How far before the previous run ``refresh`` looks for changes that committed late.
-SAFETY_MARGIN = dt.timedelta(days=1)
+#: How far before the previous run ``refresh`` looks for changes that committed late: a
+#: transaction (an answer, a moderation decision, a dispatch batch) lasting longer than
+#: this, or dating what it writes more than this before its commit, would be missed
+#: until the daily full run.
+SAFETY_MARGIN = dt.timedelta(hours=1)
 #: Keys per ``IN`` list.
 CHUNK = 5000
 #: PostgreSQL's memory per sort or hash in these statements (the server's default, 4 MB,
@@ -477,14 +484,20 @@ def _scope_rows(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior | None
     parts, with the fair numbers when ``prior`` is given: the column names of ``Score``.
 
     One aggregation of the parts per key; for the scopes whose keys span regions, the
-    prior's region from a second one per key and region."""
+    parts are first summed per key and region (read once: the prior's region is ranked
+    from those sums too)."""
     config = current_app.config
     name = _PART_KEYS[scope]
     parts = parts_table.c
-    every = sa.select(parts[name].label("key"), parts.region_code, *(parts[c] for c in _SUMS))
+    one_region = scope in (ScoreScope.session, ScoreScope.region)
+    every = sa.select(parts[name].label("key"), parts.region_code,
+                      *(parts[c] if one_region else sa.func.sum(parts[c]).label(c)
+                        for c in _SUMS))
     if chunk is not None:
         every = every.where(parts[name].in_(chunk))
-    every = every.subquery("every")
+    # Referenced twice, the CTE is computed once (PostgreSQL does not inline it).
+    every = (every.subquery("every") if one_region
+             else every.group_by(parts[name], parts.region_code).cte("every"))
     summed = {c: sa.func.sum(every.c[c]) for c in _SUMS}
     # overall = (sum of the five marks) / 5, so its mean is the total over 5·n. Computed
     # in the aggregation, whose expressions are evaluated once per key (the fair numbers
@@ -494,19 +507,16 @@ def _scope_rows(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior | None
             _ratio(total, sa.literal(len(DIMENSIONS)) * summed["n"]).label("mean_overall")]
     present = sa.or_(sa.func.sum(every.c.n) > 0, sa.func.sum(every.c.delivered) > 0,
                      sa.func.sum(every.c.follow_ups) > 0)
-    if scope in (ScoreScope.session, ScoreScope.region):
+    if one_region:
         # One region per key: the session's, or the key itself.
         main_region = sa.case((every.c.n > 0, every.c.region_code), else_=sa.null())
         t = sa.select(every.c.key, *sums, sa.func.max(main_region).label("prior_region_code")
                       ).group_by(every.c.key).having(present).subquery("t")
     else:
         # The prior's region: where most answers come from, smallest code on a tie.
-        ranked = sa.select(parts[name].label("key"), parts.region_code, sa.func.row_number().over(
-            partition_by=parts[name], order_by=(sa.func.sum(parts.n).desc(), parts.region_code)
-        ).label("rank")).where(parts.n > 0).group_by(parts[name], parts.region_code)
-        if chunk is not None:
-            ranked = ranked.where(parts[name].in_(chunk))
-        ranked = ranked.subquery("ranked")
+        ranked = sa.select(every.c.key, every.c.region_code, sa.func.row_number().over(
+            partition_by=every.c.key, order_by=(every.c.n.desc(), every.c.region_code)
+        ).label("rank")).where(every.c.n > 0).subquery("ranked")
         per_key = sa.select(every.c.key, *sums).group_by(every.c.key).having(present
                                                                              ).subquery("per_key")
         t = (sa.select(per_key, ranked.c.region_code.label("prior_region_code"))
@@ -596,6 +606,9 @@ def _insert(scope: ScoreScope, chunk: list[Any] | None, prior: _Prior,
     names = [c.name for c in rows.selected_columns]
     inserted = db.session.execute(sa.insert(Score).from_select(names, rows)
                                   .execution_options(preserve_rowcount=True))
+    if inserted.rowcount < 0:
+        # Python's sqlite3 counts no rows for a statement that starts with WITH.
+        return db.session.scalar(sa.text("SELECT changes()"))
     return inserted.rowcount
 
 
@@ -681,6 +694,11 @@ def recompute_all(*, recompute_priors: bool = True) -> dict[str, int]:
     _sum_places()
     counts = {scope.value: _insert(scope, None, prior, stamps) for scope in ScoreScope}
     db.session.execute(sa.text(f"DROP TABLE {_place_parts.name}"))
+    if db.session.connection().dialect.name == "postgresql":
+        # The refresh deletes a few thousand rows by key: without statistics of the new
+        # rows (autovacuum may not have run, or be off), PostgreSQL reads every row of
+        # the scope instead of probing the unique index.
+        db.session.execute(sa.text("ANALYZE scores (scope, key)"))
     _record_run(True, stamps, db.session.scalar(
         sa.select(sa.func.count(sa.distinct(_parts.c.session_id)))))
     db.session.commit()
@@ -695,16 +713,25 @@ def touched_sessions(since_answer_id: int, since_follow_up_id: int,
 
 def _touched_query(since_answer_id: int, since_follow_up_id: int, since: dt.datetime,
                    *more: Any) -> Any:
-    since_day = since.astimezone(clock.PARIS).date()
+    i = Invitation
+    invited = sa.select(Enrolment.session_id).join(i, i.enrolment_id == Enrolment.id)
     return sa.union(
         *more,
-        sa.select(Answer.session_id).where(sa.or_(Answer.id > since_answer_id,
-                                                  Answer.answered_on >= since_day)),
+        sa.select(Answer.session_id).where(Answer.id > since_answer_id),
         sa.select(Answer.session_id).where(Answer.exclusion_changed_dt >= since),
-        sa.select(FollowUpAnswer.session_id).where(sa.or_(
-            FollowUpAnswer.id > since_follow_up_id, FollowUpAnswer.answered_on >= since_day)),
-        sa.select(Enrolment.session_id).join(Invitation, Invitation.enrolment_id == Enrolment.id)
-        .where(Invitation.status_dt >= since, Invitation.kind == InvitationKind.end_of_training),
+        sa.select(FollowUpAnswer.session_id).where(FollowUpAnswer.id > since_follow_up_id),
+        # An answer (or follow-up) moves its invitation to answered in its own
+        # transaction: one that committed late, with an id below the watermark, is found
+        # by that move. Both kinds, then: a follow-up's invitation is the trace of its
+        # answer.
+        invited.where(i.status_dt >= since),
+        # A first send changes what was delivered even when a provider's event had
+        # already moved the status.
+        invited.where(i.first_sent_dt >= since),
+        # A provider's event dates the send and the status it sets at the time it
+        # carries, possibly hours before it arrives: found by its arrival.
+        invited.join(ProviderEvent, ProviderEvent.invitation_id == i.id)
+        .where(ProviderEvent.received_dt >= since),
         sa.select(Enrolment.session_id).where(Enrolment.created_dt >= since))
 
 

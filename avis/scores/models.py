@@ -253,8 +253,8 @@ class ScoreRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: ``recompute_all`` (everything, and the priors) rather than ``refresh``
     is_full: Mapped[bool]
-    #: when the run started: the next ``refresh`` looks at what changed since a day
-    #: before (changes that committed late)
+    #: when the run started: the next ``refresh`` looks at what changed since
+    #: ``aggregate.SAFETY_MARGIN`` before (changes that committed late)
     started_dt: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: highest ``answers.id`` when the run started
     last_answer_id: Mapped[int]

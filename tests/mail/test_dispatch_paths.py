@@ -94,3 +94,38 @@ def test_mail_status_lists_failures(app: Flask, runner) -> None:
     assert result.exit_code == 0
     assert "failed 1" in result.output
     assert "HTTP 503 (after 6 attempts)" in result.output
+
+
+def test_each_subject_holds_its_own_session_and_values(app: Flask, instance_path: Path) -> None:
+    """Subjects are made once per session in a batch: never one session's for another,
+    and a title that holds a tag still gets each recipient's own value, as before."""
+    ended = clock.today() - dt.timedelta(days=2)
+    with app.app_context():
+        for title in ("Soudure TIG", "Cuisine", "Titre [[link_text]]"):
+            session = create_session(ended, course_title=title)
+            for _ in range(2):
+                enrol(session)
+        db.session.commit()
+        create_end_of_training_invitations()
+        assert dispatch() == {"sent": 6}
+    subjects: dict[str, list[str]] = {}
+    for path in sorted((instance_path / "mailbox").glob("*.eml")):
+        with path.open("rb") as handle:
+            message = BytesParser(policy=policy.default).parse(handle)
+        link = LINK.search(message.get_body(("plain",)).get_content()).group(1)
+        subjects.setdefault(link, []).append(str(message["Subject"]))
+    all_subjects = [s for group in subjects.values() for s in group]
+    assert sum("Soudure TIG" in s for s in all_subjects) == 2
+    assert sum("Cuisine" in s for s in all_subjects) == 2
+    tagged = [(link, s) for link, group in subjects.items() for s in group if "Titre" in s]
+    assert len(tagged) == 2
+    for link, subject in tagged:
+        assert link in subject
+
+
+def test_the_claim_says_the_due_index_predicate() -> None:
+    """The claim repeats the partial index's statuses so that PostgreSQL can use it."""
+    from avis.mail import outbox
+    from avis.mail.models import DUE_STATUSES
+
+    assert re.findall(r"'(\w+)'", DUE_STATUSES) == [status.value for status in outbox.DUE]

@@ -211,3 +211,24 @@ def test_display_name_and_headers() -> None:
         "List-Unsubscribe": f"<{UNSUBSCRIBE_LINK}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_personaliser_gives_what_substitutions_gives(locale: str) -> None:
+    """The shared values it keeps never leak from one recipient to the next."""
+    personaliser = render.Personaliser(locale)
+    cases = [
+        make_values(),
+        make_values(link=SURVEY_LINK + "x", unsubscribe_link=UNSUBSCRIBE_LINK + "x"),
+        make_values(first_name=None),
+        make_values(first_name="Zoé\nLine", course_title=HOSTILE_TITLE),
+        make_values(course_title="[[link_text]] Soudure", city="Lyon [[x]]"),
+        make_values(start_date=dt.date(2026, 6, 30)),
+        make_values(first_name="Marie", link="https://avis.example/q/<b>&[", body_name="B"),
+        make_values(),
+    ]
+    for values in cases:
+        expected = render.substitutions(values, locale)
+        got = personaliser.substitutions(values)
+        assert got == expected
+        assert list(got) == list(expected)

@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from avis import clock
 from avis.catalog.models.courses import Action
 from avis.catalog.models.sessions import Session
+from avis.catalog.models.trainees import Enrolment
 from avis.db import db
 from avis.scheduler.jobs import BY_ID
+from avis.scores import aggregate
 from avis.scores.aggregate import (
     PRIOR_WEIGHT,
     recompute_all,
@@ -457,7 +459,8 @@ def test_refresh_rewrites_only_the_touched_rows(world: dict[str, Session]) -> No
 
 def test_refresh_picks_up_late_commits(world: dict[str, Session]) -> None:
     """An answer committed after the run with an id below the watermark (ids are given
-    before the commit) is found by its date."""
+    before the commit) is found by its invitation's move to answered, dated in its own
+    transaction, within the look-back."""
     rng = random.Random(9)
     start = clock.now()
     late = db.session.scalars(sa.select(Answer).where(Answer.session_id == world["b1"].id)
@@ -473,8 +476,14 @@ def test_refresh_picks_up_late_commits(world: dict[str, Session]) -> None:
     assert late_id < watermark
     session_key = ("session", str(world["b1"].id))
     assert snapshot()[session_key]["answers_count"] == 1
-    with clock.frozen_at(start + dt.timedelta(days=3)):
-        row = answer(world["b1"], rng, marks=(4, 4, 4, 4, 4))
+    answered = start + dt.timedelta(days=2) - aggregate.SAFETY_MARGIN / 2
+    with clock.frozen_at(start + dt.timedelta(days=2, minutes=40)):
+        invitation = db.session.scalars(sa.select(Invitation).join(
+            Enrolment, Enrolment.id == Invitation.enrolment_id).where(
+            Enrolment.session_id == world["b1"].id, Invitation.status == S.pending)).one()
+        invitation.move_to(S.answered, answered)
+        invitation.answered_dt = answered
+        row = answer(world["b1"], rng, marks=(4, 4, 4, 4, 4), day=answered.date())
         row.id = late_id
         db.session.commit()
         refresh()

@@ -215,3 +215,32 @@ def test_50_simultaneous_submissions_store_one_answer(app: Flask, invited: Invit
     assert count(AnswerReceipt) == 1
     # One stored it; the others got the thank-you (redirect or the "answered" page).
     assert set(statuses) <= {303, 200}, statuses
+
+
+def test_an_answer_is_two_statements_on_postgresql(app: Flask, client, invited: Invited,
+                                                   database_url: str) -> None:
+    """The invitation read, then receipt, answer, status and reminders in one statement."""
+    invitation, token = invited()
+    db.session.add(OutboxMessage(invitation_id=invitation.id, sequence=1, template="reminder"))
+    db.session.commit()
+    _, csrf = open_form(client, token)
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = client.post("/q/", data={**FULL, "csrf_token": csrf})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    assert response.headers["Location"] == "/q/merci"
+    expected = 2 if database_url.startswith("postgresql") else 5
+    assert len(statements) == expected, statements
+    assert count(Answer) == 1
+    assert count(AnswerReceipt) == 1
+    assert db.session.scalar(sa.select(Invitation.status)) == InvitationStatus.answered
+    assert db.session.scalar(sa.select(Invitation.answered_dt)) is not None
+    reminder = db.session.scalars(sa.select(OutboxMessage)).one()
+    assert (reminder.status, reminder.last_error) == (MessageStatus.cancelled, "answered")

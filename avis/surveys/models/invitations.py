@@ -80,11 +80,12 @@ class Invitation(Base):
     __table_args__ = (
         sa.UniqueConstraint("enrolment_id", "kind"),
         sa.Index("ix_invitations_status_first_sent_dt", "status", "first_sent_dt"),
-        # What the scores count of a session's invitations (delivered or not), read from
-        # the index alone: ``scores.aggregate.refresh`` counts them again for thousands of
-        # sessions, whose invitations are scattered over the table.
-        sa.Index("ix_invitations_enrolment_id_kind_status_first_sent_dt", "enrolment_id",
-                 "kind", "status", "first_sent_dt"),
+        # What the scores count of a session's invitations (delivered or not, and in the
+        # window by the day answered or first sent), read from the index alone:
+        # ``scores.aggregate.refresh`` counts them again for thousands of sessions, whose
+        # invitations are scattered over the table.
+        sa.Index("ix_invitations_scores_delivered", "enrolment_id", "kind", "status",
+                 "first_sent_dt", "answered_dt"),
         # The invitations changed since a time, and their enrolment, from the index alone:
         # ``scores.aggregate.refresh`` looks for them at every run.
         sa.Index("ix_invitations_status_dt_kind_enrolment_id", "status_dt", "kind",
