@@ -110,7 +110,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from public_api import _WRK_SCRIPT, prepare_data, wait_for_pytest
+from public_api import _WRK_SCRIPT, PYTEST_COMMAND, prepare_data, wait_for_pytest
 from scores import DEFAULT_URL, WARM_UP_S, Rate, pick_targets, step
 from survey_load import (
     BENCHMARKS,
@@ -506,7 +506,7 @@ class PytestWatch:
 
     def _run(self) -> None:
         while True:
-            found = subprocess.run(["pgrep", "-f", "pytest"], capture_output=True, text=True,
+            found = subprocess.run(["pgrep", "-f", PYTEST_COMMAND], capture_output=True, text=True,
                                    check=False).stdout.split()
             # This script itself, when given --wait-pytest on its command line.
             self.seen.update(set(found) - {str(os.getpid())})

@@ -118,6 +118,9 @@ UNCACHED_BODY_FLOOR_RATIO = 0.15
 UNCACHED_LIST_FLOOR_RATIO = 0.10
 UNCACHED_PAGE_FLOOR_RATIO = 0.15
 PYTEST_POLL_S = 30
+#: A test run's command line (pgrep's extended regex): "pytest" as a word, not the
+#: "--wait-pytest" of a benchmark or of the flock that started it.
+PYTEST_COMMAND = r"(^|[ /])pytest( |$)"
 
 #: Counts the answers whose status is not the expected one (wrk counts only >= 400).
 _WRK_SCRIPT = """
@@ -287,7 +290,7 @@ def wait_for_pytest(limit_s: float) -> bool:
     """Wait until no pytest process runs (every 30 s, at most limit_s); True if none."""
     deadline = time.monotonic() + limit_s
     while True:
-        found = subprocess.run(["pgrep", "-f", "pytest"], capture_output=True, text=True,
+        found = subprocess.run(["pgrep", "-f", PYTEST_COMMAND], capture_output=True, text=True,
                                check=False).stdout.split()
         # "pytest" in this benchmark's own command line (--wait-pytest) is not a test run.
         found = [pid for pid in found if pid != str(os.getpid())]
