@@ -230,7 +230,8 @@ def _subject_tags(subject: str) -> list[str] | None:
     """The tags a subject holds, whose values alone make it; None when a value could
     also bring a tag of its own in (brackets outside the tags), so that the subject of
     each recipient must be made from all its values."""
-    if "[" in _TAG.sub("", subject) or "]" in _TAG.sub("", subject):
+    around = _TAG.sub("", subject)
+    if "[" in around or "]" in around:
         return None
     return _TAG.findall(subject)
 

@@ -169,7 +169,7 @@ def _index(body_ids: list[int]) -> dict[str, int]:
 
 def _insert_terms(pairs: list[tuple[str, int]]) -> None:
     # Another process (two imports at once) may have added some meanwhile: skipped.
-    table = SearchTerm.__table__
+    insert = insert_skipping_conflicts(SearchTerm.__table__)
     if db.session.get_bind().dialect.name == "postgresql":
         # Two array parameters rather than one row of parameters per term: a first
         # import adds ~550,000 terms, which executemany sends one by one.
@@ -179,13 +179,10 @@ def _insert_terms(pairs: list[tuple[str, int]]) -> None:
             sa.func.unnest(sa.bindparam("bodies", [b for _t, b in pairs],
                                         type_=postgresql.ARRAY(sa.BigInteger()))).label("body"),
         ).subquery()
-        db.session.execute(
-            postgresql.insert(table)
-            .from_select(["term", "training_body_id"], sa.select(source.c.term, source.c.body))
-            .on_conflict_do_nothing())
+        db.session.execute(insert.from_select(["term", "training_body_id"],
+                                              sa.select(source.c.term, source.c.body)))
         return
-    db.session.execute(insert_skipping_conflicts(table),
-                       [{"term": t, "training_body_id": b} for t, b in pairs])
+    db.session.execute(insert, [{"term": t, "training_body_id": b} for t, b in pairs])
 
 
 # --- the search -----------------------------------------------------------------

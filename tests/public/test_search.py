@@ -213,6 +213,20 @@ def test_an_import_makes_new_bodies_searchable_at_once(
     assert search(Query("essai")).total == 0
 
 
+def import_rows(runner: FlaskCliRunner, path: Path, rows: list[dict[str, str]]) -> None:
+    """``avis import trainees`` of ``rows`` written to ``path``; then the test's session
+    reads what the command committed."""
+    result = runner.invoke(args=["import", "trainees", str(write_csv(path, rows))])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+
+
+def phantom_holders() -> set[int]:
+    """The bodies still holding the term no catalogue row gives (planted by the test)."""
+    return set(db.session.scalars(sa.select(SearchTerm.training_body_id)
+                                  .where(SearchTerm.term == "zzfantome")))
+
+
 def test_an_import_indexes_the_bodies_it_changed_and_only_those(
         runner: FlaskCliRunner, app_context: None, tmp_path: Path) -> None:
     """After an import, the bodies whose row, actions, sessions or courses it wrote are
@@ -222,10 +236,7 @@ def test_an_import_indexes_the_bodies_it_changed_and_only_those(
              generic_row(2, siret_formateur=other_siret, raison_sociale_formateur="Atelier Bleu",
                          session_id="SE7", action_numero="AC7", formation_numero="F7",
                          formation_intitule="Soudeur", ville="Cholet", code_postal="49300")]
-    result = runner.invoke(args=["import", "trainees",
-                                 str(write_csv(tmp_path / "a.csv", first))])
-    assert result.exit_code == 0, result.output
-    db.session.rollback()
+    import_rows(runner, tmp_path / "a.csv", first)
     ids = dict(db.session.execute(sa.text("SELECT siret, id FROM training_bodies")).all())
     ouest, bleu = ids[generic_row()["siret_formateur"]], ids[other_siret]
 
@@ -237,33 +248,22 @@ def test_an_import_indexes_the_bodies_it_changed_and_only_those(
     db.session.commit()
 
     # The same file again: nothing changes, no body is brought in line.
-    result = runner.invoke(args=["import", "trainees",
-                                 str(write_csv(tmp_path / "b.csv", first))])
-    assert result.exit_code == 0, result.output
-    db.session.rollback()
-    assert set(db.session.scalars(sa.select(SearchTerm.training_body_id)
-                                  .where(SearchTerm.term == "zzfantome"))) == {ouest, bleu}
+    import_rows(runner, tmp_path / "b.csv", first)
+    assert phantom_holders() == {ouest, bleu}
 
     # A new session of the first body in another town: that body only.
     second = [generic_row(3, session_id="SE8", session_numero="S8", ville="Saumur",
                           code_postal="49400")]
-    result = runner.invoke(args=["import", "trainees",
-                                 str(write_csv(tmp_path / "c.csv", second))])
-    assert result.exit_code == 0, result.output
-    db.session.rollback()
+    import_rows(runner, tmp_path / "c.csv", second)
     assert [r.name for r in search(Query("saumur")).items] == ["Formation Ouest Nantes"]
-    assert set(db.session.scalars(sa.select(SearchTerm.training_body_id)
-                                  .where(SearchTerm.term == "zzfantome"))) == {bleu}
+    assert phantom_holders() == {bleu}
 
     # A renamed course (its title is indexed for every body teaching it).
     renamed = [generic_row(4, siret_formateur=other_siret, raison_sociale_formateur="Atelier Bleu",
                            session_id="SE7", action_numero="AC7", formation_numero="F7",
                            formation_intitule="Chaudronnier", ville="Cholet",
                            code_postal="49300")]
-    result = runner.invoke(args=["import", "trainees",
-                                 str(write_csv(tmp_path / "d.csv", renamed))])
-    assert result.exit_code == 0, result.output
-    db.session.rollback()
+    import_rows(runner, tmp_path / "d.csv", renamed)
     assert [r.name for r in search(Query("chaudronnier")).items] == ["Atelier Bleu"]
     assert search(Query("soudeur")).total == 0
-    assert not db.session.scalar(sa.select(SearchTerm.term).where(SearchTerm.term == "zzfantome"))
+    assert phantom_holders() == set()
